@@ -1,0 +1,3 @@
+"""LangChain integration for orq.ai embeddings."""
+
+__all__: list[str] = []

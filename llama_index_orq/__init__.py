@@ -1,0 +1,3 @@
+"""LlamaIndex integration for orq.ai embeddings."""
+
+__all__: list[str] = []

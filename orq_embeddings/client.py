@@ -1,0 +1,514 @@
+"""OrqEmbeddingsClient: batching, bounded concurrency, retries and reassembly, for both adapters.
+
+A call checks every input, cuts the inputs into batches (by count and bytes), sends up to
+``max_concurrency`` of them at once, retries what is worth retrying, checks each response against
+its batch and the batches against each other, and returns the vectors in input order. Sync and
+async share all of it but the transport and the way they wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from typing import Any
+
+import numpy as np
+from pydantic import SecretStr
+
+from ._version import __version__
+from .batching import Batch, plan_batches
+from .config import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_BATCH_BYTES,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ClientConfig,
+    env_api_key,
+    env_base_url,
+)
+from .connections import Connections
+from .dialects import Dialect, encode_request, request_template
+from .errors import InvalidResponseError, OrqError
+from .inputs import EmbeddingInput, check_inputs
+from .options import EmbeddingSettings, EncodingFormat, OrqOptions
+from .responses import BatchEmbeddings, RawResponse, Vectors, interpret
+from .results import BatchReport, EmbeddedBatch, EmbeddingResult, warn_if_mixed
+from .retry import RetryPolicy
+
+logger = logging.getLogger("orq_embeddings")
+
+#: Batches submitted ahead of the one being consumed, per concurrency slot: keeps every slot busy
+#: while bounding how many finished batches wait in memory.
+_LOOKAHEAD_PER_SLOT = 2
+#: Response bodies larger than this are decoded off the event loop, so it stays responsive.
+_DECODE_OFF_LOOP_BYTES = 1 << 20
+
+OnBatch = Callable[[BatchReport], None]
+_Sent = tuple[Batch, BatchEmbeddings, int]
+
+
+class OrqEmbeddingsClient:
+    """A client for orq.ai's embeddings endpoint: sync and async, batched, concurrent, checked.
+
+    Args:
+        model: orq model id, ``provider/model`` (``openai/text-embedding-3-small``).
+        api_key: orq API key; defaults to ``ORQ_API_KEY``. Not needed for a loopback base URL.
+        base_url: defaults to ``ORQ_BASE_URL``, else ``https://api.orq.ai/v2/router``. A URL
+            ending in ``/v2/gateway`` speaks the legacy gateway dialect.
+        dimensions: shorten vectors to this length (models that support it).
+        encoding_format: ``"base64"`` (default: a quarter of the bytes of float JSON) or
+            ``"float"``. Either way, float lists in the response are accepted.
+        user: end-user id sent as ``user``.
+        orq: orq routing, cache and identity options: an OrqOptions or the dict from orq's docs.
+        default_headers: extra headers on every request.
+        timeout: seconds per attempt, connect to last byte (orq's call_timeout is separate).
+        max_retries: client retries after the first attempt.
+        batch_size: most inputs per request.
+        max_batch_bytes: most bytes of input text per request.
+        max_concurrency: most requests in flight, across threads (sync) or per event loop (async).
+        allow_insecure_http: allow sending the key over plain http to a non-loopback host.
+        dialect: force ``"router"`` or ``"gateway"`` instead of inferring it from base_url.
+        retry_policy: replaces the default RetryPolicy(max_retries=max_retries).
+        sleep, async_sleep: how retries wait; injectable so tests run on exact schedules.
+
+    Defaults and the reasons for them are in :mod:`orq_embeddings.config`.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        dimensions: int | None = None,
+        encoding_format: EncodingFormat = "base64",
+        user: str | None = None,
+        orq: OrqOptions | Mapping[str, Any] | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        allow_insecure_http: bool = False,
+        dialect: Dialect | str | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        settings = EmbeddingSettings(
+            model=model, dimensions=dimensions, encoding_format=encoding_format, user=user, orq=orq
+        )
+        config = ClientConfig(
+            api_key=api_key if api_key is not None else env_api_key(),
+            base_url=base_url or env_base_url() or ClientConfig.model_fields["base_url"].default,
+            default_headers=dict(default_headers or {}),
+            timeout=timeout,
+            max_retries=max_retries,
+            batch_size=batch_size,
+            max_batch_bytes=max_batch_bytes,
+            max_concurrency=max_concurrency,
+            allow_insecure_http=allow_insecure_http,
+            dialect=dialect,
+        )
+        self._setup(
+            settings,
+            config,
+            retry_policy or RetryPolicy(max_retries=max_retries),
+            sleep,
+            async_sleep,
+            Connections(config.max_concurrency),
+        )
+
+    def _setup(
+        self,
+        settings: EmbeddingSettings,
+        config: ClientConfig,
+        retry_policy: RetryPolicy,
+        sleep: Callable[[float], None],
+        async_sleep: Callable[[float], Awaitable[None]],
+        connections: Connections,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.retry_policy = retry_policy
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+        self._connections = connections
+        self._template = request_template(settings, config.wire_dialect)
+        self._url = config.embeddings_url
+        self._headers = _request_headers(config)
+
+    # -- copies, pickling, closing ---------------------------------------------------------
+
+    def with_options(
+        self, *, orq: OrqOptions | Mapping[str, Any] | None = None, **settings: Any
+    ) -> OrqEmbeddingsClient:
+        """A copy with other request settings that shares this client's connections.
+
+        Cheap: for one request path of a multi-tenant app (another identity, name or cache).
+        ``orq`` is merged into the current options field by field; other keyword arguments
+        (``model``, ``dimensions``, ``encoding_format``, ``user``) replace the current values.
+        """
+        current = self.settings.model_dump(exclude={"orq"})
+        updated = EmbeddingSettings(**{**current, **settings}, orq=self.settings.orq.merged(orq))
+        copy = object.__new__(OrqEmbeddingsClient)
+        copy._setup(
+            updated,
+            self.config,
+            self.retry_policy,
+            self._sleep,
+            self._async_sleep,
+            self._connections,
+        )
+        return copy
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "settings": self.settings,
+            "config": self.config,
+            "retry_policy": self.retry_policy,
+            "sleep": self._sleep,
+            "async_sleep": self._async_sleep,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        config: ClientConfig = state["config"]
+        self._setup(
+            state["settings"],
+            config,
+            state["retry_policy"],
+            state["sleep"],
+            state["async_sleep"],
+            Connections(config.max_concurrency),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"OrqEmbeddingsClient(model={self.settings.model!r}, "
+            f"base_url={self.config.base_url!r}, dialect={self.config.wire_dialect.value!r})"
+        )
+
+    def close(self) -> None:
+        """Close pooled connections (shared with copies made by with_options)."""
+        self._connections.close()
+
+    async def aclose(self) -> None:
+        """Close this event loop's connections and the sync ones."""
+        await self._connections.aclose()
+
+    def __enter__(self) -> OrqEmbeddingsClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> OrqEmbeddingsClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- the public calls --------------------------------------------------------------------
+
+    def embed(
+        self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
+    ) -> EmbeddingResult:
+        """Embed ``inputs``; vector ``i`` belongs to input ``i``.
+
+        Args:
+            inputs: non-empty strings or token-id lists. An empty list returns at once.
+            on_batch: called in the caller's thread after each batch, in input order.
+
+        Raises:
+            InvalidInputError: (a ValueError) naming every bad input; nothing was sent.
+            APIStatusError: and its subclasses, when orq refused and retrying did not help.
+            OrqTimeoutError, OrqConnectionError: when every attempt timed out or broke.
+            InvalidResponseError: when a response did not fit its batch.
+        """
+        collected = _Collected()
+        for embedded in self.iter_batches(inputs, on_batch=on_batch):
+            collected.add(embedded)
+        return collected.result()
+
+    async def aembed(
+        self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
+    ) -> EmbeddingResult:
+        """Async :meth:`embed`."""
+        collected = _Collected()
+        async for embedded in self.aiter_batches(inputs, on_batch=on_batch):
+            collected.add(embedded)
+        return collected.result()
+
+    def embed_one(self, text: EmbeddingInput) -> list[float]:
+        """The vector of a single input (a query, say)."""
+        return self.embed([text]).vectors[0]
+
+    async def aembed_one(self, text: EmbeddingInput) -> list[float]:
+        """Async :meth:`embed_one`."""
+        return (await self.aembed([text])).vectors[0]
+
+    def embed_numpy(
+        self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
+    ) -> Vectors:
+        """Embed into one float32 array of shape ``(len(inputs), dimensions)``.
+
+        Memory stays near the size of the output: batches are copied in as they finish and no
+        per-float Python objects are made.
+        """
+        filled = _Filled(len(inputs), self.settings.dimensions)
+        for embedded in self.iter_batches(inputs, on_batch=on_batch):
+            filled.add(embedded)
+        return filled.array()
+
+    async def aembed_numpy(
+        self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
+    ) -> Vectors:
+        """Async :meth:`embed_numpy`."""
+        filled = _Filled(len(inputs), self.settings.dimensions)
+        async for embedded in self.aiter_batches(inputs, on_batch=on_batch):
+            filled.add(embedded)
+        return filled.array()
+
+    def iter_batches(
+        self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
+    ) -> Iterator[EmbeddedBatch]:
+        """Yield each batch's vectors in input order while later batches are in flight.
+
+        At most ``2 * max_concurrency`` batches are submitted ahead of the one being yielded, so
+        memory is bounded however long ``inputs`` is.
+        """
+        batches = self._plan(inputs)
+        checks = _CallChecks(self.settings, on_batch)
+        for batch, embeddings, attempts in self._send_all(inputs, batches):
+            yield checks.accept(batch, embeddings, attempts)
+        checks.finish()
+
+    async def aiter_batches(
+        self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
+    ) -> AsyncIterator[EmbeddedBatch]:
+        """Async :meth:`iter_batches`."""
+        batches = self._plan(inputs)
+        checks = _CallChecks(self.settings, on_batch)
+        async for batch, embeddings, attempts in self._asend_all(inputs, batches):
+            yield checks.accept(batch, embeddings, attempts)
+        checks.finish()
+
+    # -- planning and sending ------------------------------------------------------------------
+
+    def _plan(self, inputs: Sequence[EmbeddingInput]) -> list[Batch]:
+        check_inputs(inputs)
+        return plan_batches(
+            inputs, max_inputs=self.config.batch_size, max_bytes=self.config.max_batch_bytes
+        )
+
+    def _encode(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> bytes:
+        return encode_request(self._template, inputs[batch.start : batch.stop])
+
+    def _delay_or_raise(self, error: OrqError, attempt: int, batch: Batch) -> float:
+        """How long to wait before retrying ``batch``, or raise ``error`` if it is final."""
+        delay = self.retry_policy.delay_for(attempt, error)
+        if delay is None:
+            _note(error, f"{batch.describe()}, after {attempt} attempt(s) to {self._url}")
+            raise error
+        logger.info(
+            "retrying %s in %.2f s after attempt %d failed: %s",
+            batch.describe(),
+            delay,
+            attempt,
+            error,
+        )
+        return delay
+
+    def _send(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> _Sent:
+        body = self._encode(inputs, batch)
+        transport = self._connections.transport()
+        for attempt in itertools.count(1):
+            try:
+                with self._connections.slots:
+                    response = transport.post(self._url, body, self._headers, self.config.timeout)
+                _log_response(batch, response)
+                return batch, interpret(response, batch), attempt
+            except OrqError as error:
+                self._sleep(self._delay_or_raise(error, attempt, batch))
+        raise AssertionError("unreachable")
+
+    async def _asend(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> _Sent:
+        body = self._encode(inputs, batch)
+        connections = await self._connections.for_running_loop()
+        for attempt in itertools.count(1):
+            try:
+                async with connections.slots:
+                    response = await connections.transport.post(
+                        self._url, body, self._headers, self.config.timeout
+                    )
+                _log_response(batch, response)
+                if len(response.body) > _DECODE_OFF_LOOP_BYTES:
+                    return batch, await asyncio.to_thread(interpret, response, batch), attempt
+                return batch, interpret(response, batch), attempt
+            except OrqError as error:
+                await self._async_sleep(self._delay_or_raise(error, attempt, batch))
+        raise AssertionError("unreachable")
+
+    def _send_all(self, inputs: Sequence[EmbeddingInput], batches: list[Batch]) -> Iterator[_Sent]:
+        """Send every batch, ``max_concurrency`` at a time, yielding results in batch order."""
+        if len(batches) <= 1 or self.config.max_concurrency == 1:
+            for batch in batches:
+                yield self._send(inputs, batch)
+            return
+        executor = self._connections.executor()
+        upcoming = iter(batches)
+        lookahead = _LOOKAHEAD_PER_SLOT * self.config.max_concurrency
+        window: deque[Future[_Sent]] = deque(
+            executor.submit(self._send, inputs, batch)
+            for batch in itertools.islice(upcoming, lookahead)
+        )
+        try:
+            while window:
+                sent = window.popleft().result()
+                for batch in itertools.islice(upcoming, 1):
+                    window.append(executor.submit(self._send, inputs, batch))
+                yield sent
+        finally:
+            for future in window:
+                future.cancel()
+
+    async def _asend_all(
+        self, inputs: Sequence[EmbeddingInput], batches: list[Batch]
+    ) -> AsyncIterator[_Sent]:
+        """Async :meth:`_send_all`: tasks on the running loop, awaited in batch order."""
+        if len(batches) <= 1:
+            for batch in batches:
+                yield await self._asend(inputs, batch)
+            return
+        upcoming = iter(batches)
+        lookahead = _LOOKAHEAD_PER_SLOT * self.config.max_concurrency
+        window: deque[asyncio.Task[_Sent]] = deque(
+            asyncio.ensure_future(self._asend(inputs, batch))
+            for batch in itertools.islice(upcoming, lookahead)
+        )
+        try:
+            while window:
+                sent = await window[0]
+                window.popleft()
+                for batch in itertools.islice(upcoming, 1):
+                    window.append(asyncio.ensure_future(self._asend(inputs, batch)))
+                yield sent
+        finally:
+            for task in window:
+                task.cancel()
+            await asyncio.gather(*window, return_exceptions=True)
+
+
+class _CallChecks:
+    """Checks one call's batches against the settings and each other, and reports each one."""
+
+    def __init__(self, settings: EmbeddingSettings, on_batch: OnBatch | None) -> None:
+        self._asked_dimensions = settings.dimensions
+        self._on_batch = on_batch
+        self._width: int | None = None
+        self._first_model: str | None = None
+        self._reports: list[BatchReport] = []
+
+    def accept(self, batch: Batch, embeddings: BatchEmbeddings, attempts: int) -> EmbeddedBatch:
+        width = embeddings.vectors.shape[1]
+        served = embeddings.model or "the model"
+        if self._asked_dimensions is not None and width != self._asked_dimensions:
+            raise InvalidResponseError(
+                f"asked for {self._asked_dimensions} dimensions, but {served} returned "
+                f"vectors of {width}; the model may not support shortening",
+                batch=batch.describe(),
+                trace_id=embeddings.trace_id,
+            )
+        if self._width is not None and width != self._width:
+            raise InvalidResponseError(
+                f"{served} returned vectors of {width} dimensions, but earlier batches of this "
+                f"call had {self._width} (served by {self._first_model or 'another model'}); "
+                "vectors of different models must not be mixed",
+                batch=batch.describe(),
+                trace_id=embeddings.trace_id,
+            )
+        if self._width is None:
+            self._width, self._first_model = width, embeddings.model
+        report = BatchReport(
+            batch, embeddings.model, embeddings.usage, embeddings.trace_id, attempts
+        )
+        self._reports.append(report)
+        if self._on_batch is not None:
+            self._on_batch(report)
+        return EmbeddedBatch(embeddings.vectors, report)
+
+    def finish(self) -> None:
+        warn_if_mixed(self._reports)
+
+
+class _Collected:
+    """Vectors of a call as lists of floats, the form LangChain and LlamaIndex expect."""
+
+    def __init__(self) -> None:
+        self._vectors: list[list[float]] = []
+        self._reports: list[BatchReport] = []
+
+    def add(self, embedded: EmbeddedBatch) -> None:
+        self._vectors.extend(embedded.vectors.tolist())
+        self._reports.append(embedded.report)
+
+    def result(self) -> EmbeddingResult:
+        return EmbeddingResult(self._vectors, tuple(self._reports))
+
+
+class _Filled:
+    """Vectors of a call copied into one preallocated float32 array."""
+
+    def __init__(self, count: int, dimensions: int | None) -> None:
+        self._count = count
+        self._dimensions = dimensions
+        self._array: Vectors | None = None
+
+    def add(self, embedded: EmbeddedBatch) -> None:
+        if self._array is None:
+            width = embedded.vectors.shape[1]
+            self._array = np.empty((self._count, width), dtype=np.float32)
+        batch = embedded.report.batch
+        self._array[batch.start : batch.stop] = embedded.vectors
+
+    def array(self) -> Vectors:
+        if self._array is None:
+            return np.empty((0, self._dimensions or 0), dtype=np.float32)
+        return self._array
+
+
+def _request_headers(config: ClientConfig) -> dict[str, str]:
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": f"orq-embeddings/{__version__}",
+        **config.default_headers,
+    }
+    if config.api_key is not None:
+        headers["Authorization"] = f"Bearer {config.api_key.get_secret_value()}"
+    return headers
+
+
+def _log_response(batch: Batch, response: RawResponse) -> None:
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s: %d, %d bytes, x-orq-trace-id %s",
+            batch.describe(),
+            response.status_code,
+            len(response.body),
+            response.trace_id,
+        )
+
+
+def _note(error: BaseException, note: str) -> None:
+    """Attach where an error happened (shown under its traceback on Python 3.11+)."""
+    add_note = getattr(error, "add_note", None)
+    if add_note is not None:
+        add_note(note)

@@ -1,0 +1,140 @@
+"""A client's connection settings: where to send, which key, how hard to push, how long to wait.
+
+Kept apart from :class:`orq_embeddings.options.EmbeddingSettings` (what goes *in* the body), so a
+copy of a client with other orq options shares its connections.
+
+The defaults, and why:
+
+- ``timeout`` 60 s per attempt: a batch of long texts on a busy provider can take tens of seconds,
+  and orq's own per-provider deadline (``timeout.call_timeout``, in ms) is the place to be strict.
+- ``max_retries`` 2: orq already retries on its side (twice by default) and the two multiply.
+- ``batch_size`` 512 texts and ``max_batch_bytes`` 750,000: orq publishes no limit; OpenAI allows
+  2,048 inputs and 300,000 tokens a request, and 750 KB of text stays under that even at 2.5 bytes
+  a token. Providers with smaller limits need a smaller ``batch_size`` (Cohere takes 96).
+- ``max_concurrency`` 16 requests in flight: enough to hide a gateway round trip behind the others,
+  few enough that a 429 from a rate limit is the exception. Lower it for tight rate limits.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from .dialects import Dialect, dialect_for_base_url
+
+DEFAULT_BASE_URL = "https://api.orq.ai/v2/router"
+API_KEY_ENV = "ORQ_API_KEY"
+BASE_URL_ENV = "ORQ_BASE_URL"
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_BATCH_SIZE = 512
+DEFAULT_MAX_BATCH_BYTES = 750_000
+DEFAULT_MAX_CONCURRENCY = 16
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names this machine (``localhost``, 127.0.0.0/8 or ``::1``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def env_api_key() -> str | None:
+    """The API key from ``ORQ_API_KEY``, or None when it is unset or empty."""
+    return os.environ.get(API_KEY_ENV) or None
+
+
+def env_base_url() -> str | None:
+    """The base URL from ``ORQ_BASE_URL``, or None when it is unset or empty."""
+    return os.environ.get(BASE_URL_ENV) or None
+
+
+class ClientConfig(BaseModel):
+    """How a client connects. Validated on construction; the key never appears in its repr.
+
+    Attributes:
+        api_key: orq API key, sent as a bearer token. Optional only for a loopback base URL
+            (the local gateway).
+        base_url: the router (``.../v2/router``, the default) or the legacy gateway
+            (``.../v2/gateway``).
+        default_headers: extra headers on every request. Their values are kept out of the repr.
+        timeout: seconds one attempt may take, from connecting to the last byte of the response.
+            Distinct from orq's ``timeout.call_timeout`` (milliseconds, per provider attempt).
+        max_retries: the client's retries after the first attempt (see RetryPolicy).
+        batch_size: most inputs in one request.
+        max_batch_bytes: most bytes of input text in one request.
+        max_concurrency: most requests in flight at once, per client and event loop.
+        allow_insecure_http: send the key over plain http to a host that is not this machine.
+        dialect: the wire dialect; by default inferred from ``base_url``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api_key: SecretStr | None = None
+    base_url: str = DEFAULT_BASE_URL
+    default_headers: dict[str, str] = Field(default_factory=dict, repr=False)
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
+    max_batch_bytes: int = Field(default=DEFAULT_MAX_BATCH_BYTES, ge=1)
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
+    allow_insecure_http: bool = False
+    dialect: Dialect | None = None
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _blank_key_is_no_key(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return value or None
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, got {value!r}"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError(f"base_url must not carry a query or fragment, got {value!r}")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_key_and_transport(self) -> ClientConfig:
+        host = urlsplit(self.base_url).hostname or ""
+        local = is_loopback_host(host)
+        if self.api_key is None and not local:
+            raise ValueError(
+                f"no orq.ai API key for {self.base_url}: pass api_key or set {API_KEY_ENV}. "
+                "To work offline without a key, run the local gateway (`orq-embeddings gateway`) "
+                f"and point base_url (or {BASE_URL_ENV}) at it."
+            )
+        if (
+            self.api_key is not None
+            and urlsplit(self.base_url).scheme == "http"
+            and not local
+            and not self.allow_insecure_http
+        ):
+            raise ValueError(
+                f"refusing to send the API key over plain http to {host}: use https, "
+                "or pass allow_insecure_http=True if this network is trusted"
+            )
+        return self
+
+    @property
+    def embeddings_url(self) -> str:
+        """The full URL requests are posted to."""
+        return f"{self.base_url}/embeddings"
+
+    @property
+    def wire_dialect(self) -> Dialect:
+        """The dialect in use: the one set explicitly, else the one ``base_url`` implies."""
+        return self.dialect or dialect_for_base_url(self.base_url)

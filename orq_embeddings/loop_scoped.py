@@ -1,0 +1,69 @@
+"""One resource per running event loop, closed when that loop shuts down.
+
+An httpx.AsyncClient or an asyncio.Semaphore belongs to the loop that first used it; sharing one
+across loops fails in confusing ways. Notebooks and LlamaIndex often run async code on a fresh
+loop in another thread (``asyncio.run`` inside a worker), so a client must hand each loop its own.
+
+Closing uses the loop's own shutdown: the first use on a loop starts a tiny async generator that
+waits in ``yield``; ``asyncio.run`` (and any runner that calls ``loop.shutdown_asyncgens()``)
+closes it before closing the loop, and its ``finally`` closes the resource there, on the right
+loop, so no connection outlives its loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Generic, TypeVar
+
+Resource = TypeVar("Resource")
+
+
+class LoopScoped(Generic[Resource]):
+    """Hands out one ``Resource`` per event loop, made on first use and closed at loop shutdown."""
+
+    def __init__(
+        self, create: Callable[[], Resource], close: Callable[[Resource], Awaitable[None]]
+    ) -> None:
+        self._create = create
+        self._close = close
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Resource] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._closers: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, AsyncGenerator[None, None]
+        ] = weakref.WeakKeyDictionary()
+
+    async def get(self) -> Resource:
+        """The running loop's resource, made now if this is the loop's first use."""
+        loop = asyncio.get_running_loop()
+        resource = self._by_loop.get(loop)
+        if resource is None:
+            resource = self._create()
+            self._by_loop[loop] = resource
+            closer = self._close_at_shutdown(loop, resource)
+            self._closers[loop] = closer
+            await closer.__anext__()
+        return resource
+
+    async def _close_at_shutdown(
+        self, loop: asyncio.AbstractEventLoop, resource: Resource
+    ) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await self._discard(loop, resource)
+
+    async def _discard(self, loop: asyncio.AbstractEventLoop, resource: Resource) -> None:
+        if self._by_loop.get(loop) is resource:
+            del self._by_loop[loop]
+        self._closers.pop(loop, None)
+        await self._close(resource)
+
+    async def aclose(self) -> None:
+        """Close the running loop's resource now, if it has one (others close with their loops)."""
+        loop = asyncio.get_running_loop()
+        closer = self._closers.pop(loop, None)
+        if closer is not None:
+            await closer.aclose()

@@ -1,0 +1,234 @@
+"""Turning a response (status, headers, body) into vectors in input order, or a typed error.
+
+Pure functions, no sockets: every malformed response is a fast unit test. A response is accepted
+only if every input gets exactly one finite vector, all of one length, placed by its ``index``
+(orq does not promise order). Anything else is an InvalidResponseError that names the batch, the
+positions and what was wrong: a misaligned or dropped vector would corrupt a search index silently.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .batching import Batch
+from .errors import APIStatusError, InvalidResponseError, RedirectError, error_class_for_status
+
+TRACE_ID_HEADER = "x-orq-trace-id"
+#: How much of an unreadable body an error message quotes.
+_BODY_EXCERPT_CHARS = 200
+
+Vectors = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """What a transport hands back: status, headers (names lower-cased) and the whole body."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def trace_id(self) -> str | None:
+        """orq's trace id for the request, if the response carried one."""
+        return self.headers.get(TRACE_ID_HEADER)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens a request (or a whole call) consumed, as orq reports them."""
+
+    prompt_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens, self.total_tokens + other.total_tokens
+        )
+
+
+@dataclass(frozen=True)
+class BatchEmbeddings:
+    """One batch's vectors, row ``i`` for the batch's ``i``-th input, with what orq said of it."""
+
+    vectors: Vectors
+    model: str | None
+    usage: Usage | None
+    trace_id: str | None
+
+
+def describe_body(body: bytes, content_type: str | None) -> str:
+    """A short, safe description of a body that is not the JSON expected."""
+    if not body.strip():
+        return "the body is empty"
+    text = body[: _BODY_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+    kind = content_type or "no content type"
+    if "<html" in text.lower() or "<!doctype" in text.lower():
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        named = f" titled {title.group(1).strip()!r}" if title else ""
+        return f"the body is an HTML page{named} ({kind}, {len(body)} bytes), not JSON"
+    excerpt = " ".join(text.split())[:_BODY_EXCERPT_CHARS]
+    return f"the body is not valid JSON ({kind}, {len(body)} bytes): {excerpt!r}"
+
+
+def _error_fields(payload: object) -> tuple[str | None, str | None]:
+    """(code, message) from any of the error body generations in the spec."""
+    if not isinstance(payload, dict):
+        return None, None
+    error = payload.get("error")
+    if isinstance(error, dict):  # current orq shape, or OpenAI's
+        code = error.get("code") or error.get("type")
+        message = error.get("message")
+        param = error.get("param")
+        if isinstance(message, str) and isinstance(param, str) and param:
+            message = f"{message} (param: {param})"
+        return (
+            str(code) if code is not None else None,
+            message if isinstance(message, str) else None,
+        )
+    if isinstance(error, str):  # legacy {"code": 404, "error": "...", "source": ...}
+        source = payload.get("source")
+        suffix = f" (source: {source})" if isinstance(source, str) else ""
+        return None, error + suffix
+    message = payload.get("message")
+    return None, message if isinstance(message, str) else None
+
+
+def error_from_response(response: RawResponse) -> APIStatusError:
+    """The typed error for a non-success response, whatever shape its body has."""
+    status = response.status_code
+    try:
+        payload: Any = json.loads(response.body)
+    except ValueError:
+        code, message = None, describe_body(response.body, response.headers.get("content-type"))
+    else:
+        code, found = _error_fields(payload)
+        message = found if found is not None else _status_phrase(status)
+    error_class = error_class_for_status(status)
+    return error_class(
+        status, message, code=code, trace_id=response.trace_id, headers=response.headers
+    )
+
+
+def _status_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "unrecognised status"
+
+
+def _decode_vector(value: object) -> Vectors | str:
+    """One embedding as float32, or a sentence saying why it cannot be one."""
+    if isinstance(value, str):
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return "is a string that is not valid base64"
+        if not raw or len(raw) % 4:
+            return f"decodes to {len(raw)} bytes, not a whole number of float32 values"
+        return np.frombuffer(raw, dtype="<f4")
+    if isinstance(value, list):
+        array = np.asarray(value) if value else np.empty(0)
+        if array.ndim != 1 or array.dtype.kind not in "fi" or not array.size:
+            return "is not a non-empty list of numbers"
+        return array.astype(np.float32)
+    return f"is {type(value).__name__}, not a list of numbers or a base64 string"
+
+
+def decode_embeddings(response: RawResponse, batch: Batch) -> BatchEmbeddings:
+    """Place a success response's vectors by ``index``, checking that they fit the batch exactly.
+
+    Raises:
+        InvalidResponseError: the body is not JSON, ``data`` is null or not a list, the count is
+            wrong, an index is missing, repeated or out of range, a vector is malformed or has a
+            different length from the others, or a value is NaN or infinite.
+    """
+    where = batch.describe()
+
+    def invalid(message: str) -> InvalidResponseError:
+        return InvalidResponseError(message, batch=where, trace_id=response.trace_id)
+
+    try:
+        payload: Any = json.loads(response.body)
+    except ValueError:
+        raise invalid(describe_body(response.body, response.headers.get("content-type"))) from None
+    if not isinstance(payload, dict):
+        raise invalid(f"expected a JSON object, got {type(payload).__name__}")
+    data = payload.get("data")
+    if not isinstance(data, list):
+        shown = "null or missing" if data is None else f"a {type(data).__name__}"
+        raise invalid(f"'data' is {shown}, not a list of embeddings")
+    if len(data) != batch.size:
+        raise invalid(f"expected {batch.size} embeddings, got {len(data)}")
+
+    vectors: Vectors | None = None
+    filled = np.zeros(batch.size, dtype=bool)
+    for position, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise invalid(f"item {position} of 'data' is a {type(item).__name__}, not an object")
+        index = item.get("index")
+        if type(index) is not int or not 0 <= index < batch.size:
+            raise invalid(f"an item has index {index!r}; expected an int within 0-{batch.size - 1}")
+        if filled[index]:
+            raise invalid(f"index {index} appears more than once")
+        vector = _decode_vector(item.get("embedding"))
+        if isinstance(vector, str):
+            raise invalid(f"the embedding for input {batch.start + index} {vector}")
+        if vectors is None:
+            vectors = np.empty((batch.size, vector.shape[0]), dtype=np.float32)
+        elif vector.shape[0] != vectors.shape[1]:
+            raise invalid(
+                f"vectors of different lengths in one response: input "
+                f"{batch.start + index} has {vector.shape[0]}, others {vectors.shape[1]}"
+            )
+        vectors[index] = vector
+        filled[index] = True
+    assert vectors is not None  # batch.size >= 1 and the count matched
+    finite_rows = np.isfinite(vectors).all(axis=1)
+    if not finite_rows.all():
+        bad = (np.flatnonzero(~finite_rows) + batch.start).tolist()
+        raise invalid(f"NaN or infinite values in the embeddings of inputs {bad}")
+    return BatchEmbeddings(
+        vectors=vectors,
+        model=_string_or_none(payload.get("model")),
+        usage=_usage(payload.get("usage")),
+        trace_id=response.trace_id,
+    )
+
+
+def _string_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _usage(value: object) -> Usage | None:
+    """Token usage if the body reports it sensibly; usage is informative, never a reason to fail."""
+    if not isinstance(value, dict):
+        return None
+    prompt, total = value.get("prompt_tokens"), value.get("total_tokens")
+    if type(prompt) is not int or type(total) is not int:
+        return None
+    return Usage(prompt, total)
+
+
+def interpret(response: RawResponse, batch: Batch) -> BatchEmbeddings:
+    """Vectors for a 2xx response; otherwise raise the error the status and body call for."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return decode_embeddings(response, batch)
+    if 300 <= status < 400:
+        location = response.headers.get("location", "an unnamed location")
+        raise RedirectError(
+            f"orq.ai answered {status}, redirecting to {location}. Redirects are never followed, "
+            "so the API key is never sent elsewhere; set base_url to the final address."
+        )
+    raise error_from_response(response)
