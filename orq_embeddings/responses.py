@@ -141,7 +141,8 @@ def _decode_vector(value: object) -> Vectors | str:
         array = np.asarray(value) if value else np.empty(0)
         if array.ndim != 1 or array.dtype.kind not in "fi" or not array.size:
             return "is not a non-empty list of numbers"
-        return array.astype(np.float32)
+        with np.errstate(over="ignore"):  # an overflow becomes inf, refused with the NaN check
+            return array.astype(np.float32)
     return f"is {type(value).__name__}, not a list of numbers or a base64 string"
 
 
