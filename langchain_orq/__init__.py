@@ -1,3 +1,5 @@
-"""LangChain integration for orq.ai embeddings."""
+"""LangChain integration for orq.ai embeddings: :class:`OrqEmbeddings`."""
 
-__all__: list[str] = []
+from langchain_orq.embeddings import OrqEmbeddings
+
+__all__ = ["OrqEmbeddings"]

@@ -1,3 +1,5 @@
-"""LlamaIndex integration for orq.ai embeddings."""
+"""LlamaIndex integration for orq.ai embeddings: :class:`OrqEmbedding`."""
 
-__all__: list[str] = []
+from llama_index_orq.base import OrqEmbedding
+
+__all__ = ["OrqEmbedding"]

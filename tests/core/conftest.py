@@ -1,4 +1,4 @@
-"""Fixtures for the core's tests: a scripted server, recorded waits, and sync/async twins."""
+"""Fixtures for the core's tests: recorded waits, clients on the scripted server, sync/async."""
 
 from __future__ import annotations
 
@@ -10,12 +10,6 @@ import pytest
 
 from orq_embeddings import OrqEmbeddingsClient, RetryPolicy
 from tests.support.scripted_server import ScriptedServer
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as running:
-        yield running
 
 
 class RecordedWaits(list):

@@ -1,0 +1,220 @@
+"""OrqEmbeddings: LangChain's Embeddings interface over the orq_embeddings core client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.utils import from_env, secret_from_env
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+
+from orq_embeddings import BatchReport, OrqEmbeddingsClient, OrqOptions
+from orq_embeddings.config import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_BATCH_BYTES,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+)
+
+
+class OrqEmbeddings(BaseModel, Embeddings):
+    """orq.ai embedding model integration: any embedding model behind orq's AI gateway.
+
+    Setup:
+        Install `orq-embeddings` with the LangChain extra and set environment variable
+        `ORQ_API_KEY`.
+
+        ```bash
+        pip install -U "orq-embeddings[langchain]"
+        export ORQ_API_KEY="your-api-key"
+        ```
+
+        Without a key, run the local orq-compatible gateway and point `ORQ_BASE_URL` at it:
+
+        ```bash
+        pip install -U "orq-embeddings[langchain,gateway]"
+        orq-embeddings gateway --port 8080 &
+        export ORQ_BASE_URL="http://127.0.0.1:8080/v2/router"
+        ```
+
+    Key init args — embedding params:
+        model:
+            orq model id, `provider/model`, e.g. `"openai/text-embedding-3-small"`.
+        dimensions:
+            Shorten vectors to this many dimensions (models that support it).
+        orq:
+            orq's routing, cache and identity options, as the dict from orq's docs
+            (`fallbacks`, `retry`, `cache`, `load_balancer`, `timeout`, `identity`, `name`)
+            or an `orq_embeddings.OrqOptions`.
+
+    Key init args — client params:
+        api_key:
+            orq API key; read from `ORQ_API_KEY` if not passed.
+        base_url:
+            Read from `ORQ_BASE_URL`; default `https://api.orq.ai/v2/router`. A URL ending in
+            `/v2/gateway` speaks orq's legacy gateway dialect.
+        chunk_size:
+            Most texts per request (default 512).
+        max_concurrency:
+            Most requests in flight at once (default 16).
+        max_retries:
+            Client-side retries of a failed request (default 2); orq retries on its side too.
+        request_timeout:
+            Seconds per attempt (default 60).
+
+    See full list of supported init args and their descriptions in the params section.
+
+    Instantiate:
+        ```python
+        from langchain_orq import OrqEmbeddings
+
+        embed = OrqEmbeddings(
+            model="openai/text-embedding-3-small",
+            # dimensions=512,
+            # orq={"fallbacks": [{"model": "openai/text-embedding-3-large"}],
+            #      "cache": {"type": "exact_match", "ttl": 3600}},
+        )
+        ```
+
+    Embed single text:
+        ```python
+        input_text = "The meaning of life is 42"
+        vector = embed.embed_query(input_text)
+        print(len(vector))
+        ```
+        ```python
+        1536
+        ```
+
+    Embed multiple texts:
+        ```python
+        vectors = embed.embed_documents(["hello", "goodbye"])
+        print(len(vectors), len(vectors[0]))
+        ```
+        ```python
+        2 1536
+        ```
+
+    Async:
+        ```python
+        vector = await embed.aembed_query(input_text)
+        vectors = await embed.aembed_documents(["hello", "goodbye"])
+        ```
+
+    Per-request orq options (multi-tenant apps), sharing the connection pool:
+        ```python
+        tenant_embed = embed.with_orq_options(identity={"id": "tenant-42"}, name="search")
+        ```
+    """
+
+    model: str
+    """orq model id, `provider/model`."""
+    api_key: SecretStr | None = Field(default_factory=secret_from_env(API_KEY_ENV, default=None))
+    """orq API key. Optional only for a loopback base URL (the local gateway)."""
+    base_url: str | None = Field(default_factory=from_env(BASE_URL_ENV, default=None))
+    """orq base URL; `None` means `https://api.orq.ai/v2/router`."""
+    dimensions: int | None = None
+    """Vector length, for models that support shortening."""
+    encoding_format: Literal["float", "base64"] = "base64"
+    """Wire encoding. base64 is a quarter of the bytes; either way floats are returned."""
+    user: str | None = None
+    """End-user id sent as `user`."""
+    orq: OrqOptions | None = None
+    """orq routing, cache and identity options (a dict as in orq's docs is accepted)."""
+    request_timeout: float = Field(default=DEFAULT_TIMEOUT, alias="timeout", gt=0)
+    """Seconds one attempt may take, connect to last byte."""
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
+    """Client-side retries after the first attempt."""
+    chunk_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
+    """Most texts per request."""
+    max_batch_bytes: int = Field(default=DEFAULT_MAX_BATCH_BYTES, ge=1)
+    """Most bytes of text per request."""
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
+    """Most requests in flight at once."""
+    default_headers: dict[str, str] | None = Field(default=None, repr=False)
+    """Extra headers on every request."""
+    show_progress_bar: bool = False
+    """Show a tqdm progress bar advancing per batch."""
+    allow_insecure_http: bool = False
+    """Allow the key over plain http to a non-loopback host."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, protected_namespaces=())
+
+    _client: OrqEmbeddingsClient = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _connect(self) -> OrqEmbeddings:
+        self._client = OrqEmbeddingsClient(
+            self.model,
+            api_key=self.api_key,
+            base_url=self.base_url,
+            dimensions=self.dimensions,
+            encoding_format=self.encoding_format,
+            user=self.user,
+            orq=self.orq,
+            default_headers=self.default_headers,
+            timeout=self.request_timeout,
+            max_retries=self.max_retries,
+            batch_size=self.chunk_size,
+            max_batch_bytes=self.max_batch_bytes,
+            max_concurrency=self.max_concurrency,
+            allow_insecure_http=self.allow_insecure_http,
+        )
+        return self
+
+    @property
+    def client(self) -> OrqEmbeddingsClient:
+        """The core client: for numpy output, streamed batches, usage and serving models."""
+        return self._client
+
+    def with_orq_options(self, **orq: Any) -> OrqEmbeddings:
+        """A copy whose requests carry other orq options, sharing this one's connections.
+
+        Options given are merged into the current ones field by field, e.g.
+        ``with_orq_options(identity={"id": "tenant-42"})`` keeps the fallbacks and cache.
+        Cheap enough to call per request.
+        """
+        client = self._client.with_options(orq=orq)
+        copy = self.model_copy(update={"orq": client.settings.orq})
+        copy._client = client
+        return copy
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts for storage; vector ``i`` belongs to ``texts[i]``."""
+        with self._progress(len(texts)) as on_batch:
+            return self._client.embed(texts, on_batch=on_batch).vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query text."""
+        return self._client.embed_one(text)
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Async :meth:`embed_documents`: native, on the running event loop."""
+        with self._progress(len(texts)) as on_batch:
+            return (await self._client.aembed(texts, on_batch=on_batch)).vectors
+
+    async def aembed_query(self, text: str) -> list[float]:
+        """Async :meth:`embed_query`."""
+        return await self._client.aembed_one(text)
+
+    @contextmanager
+    def _progress(self, total: int) -> Iterator[Callable[[BatchReport], None] | None]:
+        """A per-batch callback advancing a tqdm bar, when ``show_progress_bar`` asks for one."""
+        if not self.show_progress_bar:
+            yield None
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError as error:  # pragma: no cover - tqdm ships with the langchain extra
+            raise ImportError("show_progress_bar=True needs tqdm: pip install tqdm") from error
+        with tqdm(total=total, desc="Embedding", unit="text") as bar:
+
+            def advance(report: BatchReport) -> None:
+                bar.update(report.batch.size)
+
+            yield advance

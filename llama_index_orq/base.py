@@ -1,0 +1,227 @@
+"""OrqEmbedding: LlamaIndex's BaseEmbedding over the orq_embeddings core client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+import llama_index.core.instrumentation as instrument
+from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
+from llama_index.core.callbacks.schema import CBEventType, EventPayload
+from llama_index.core.instrumentation.events.embedding import (
+    EmbeddingEndEvent,
+    EmbeddingStartEvent,
+)
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from tqdm.auto import tqdm
+
+from orq_embeddings import EmbeddedBatch, OrqEmbeddingsClient, OrqOptions
+from orq_embeddings.config import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_BATCH_BYTES,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    env_api_key,
+    env_base_url,
+)
+
+dispatcher = instrument.get_dispatcher(__name__)
+
+#: Other names users bring from llama-index's OpenAIEmbedding, mapped to this class's fields.
+_ALIASES = {"model": "model_name", "api_base": "base_url"}
+
+
+def _env_secret() -> SecretStr | None:
+    key = env_api_key()
+    return None if key is None else SecretStr(key)
+
+
+class OrqEmbedding(BaseEmbedding):
+    """orq.ai embeddings for LlamaIndex: any embedding model behind orq's AI gateway.
+
+    Batches of ``embed_batch_size`` texts go out ``max_concurrency`` at a time, sync or async, with
+    orq's routing (fallbacks, retries, load balancing), cache and identity options on each request.
+    The API key is read from ``ORQ_API_KEY`` and the base URL from ``ORQ_BASE_URL``; the key is
+    never serialized (``to_dict``/``to_json`` leave it out and ``from_dict`` reads it from the
+    environment again) and never appears in events or ``to_payload()``.
+
+    Examples:
+        ```python
+        from llama_index.core import Settings, VectorStoreIndex
+        from llama_index_orq import OrqEmbedding
+
+        Settings.embed_model = OrqEmbedding(
+            model_name="openai/text-embedding-3-small",
+            orq={"fallbacks": [{"model": "openai/text-embedding-3-large"}]},
+        )
+        index = VectorStoreIndex.from_documents(documents)
+        ```
+    """
+
+    model_name: str = Field(description="orq model id, provider/model.")
+    api_key: SecretStr | None = Field(
+        default_factory=_env_secret,
+        exclude=True,
+        repr=False,
+        description="orq API key; optional only for a loopback base URL (the local gateway).",
+    )
+    base_url: str | None = Field(
+        default_factory=env_base_url,
+        description="orq base URL; None means https://api.orq.ai/v2/router.",
+    )
+    dimensions: int | None = Field(default=None, ge=1, description="Shortened vector length.")
+    encoding_format: Literal["float", "base64"] = Field(
+        default="base64", description="Wire encoding; floats are returned either way."
+    )
+    user: str | None = Field(default=None, description="End-user id sent as `user`.")
+    orq: OrqOptions | None = Field(
+        default=None, description="orq routing, cache and identity options (dict or OrqOptions)."
+    )
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, description="Seconds per attempt.")
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, description="Client retries.")
+    embed_batch_size: int = Field(
+        default=DEFAULT_BATCH_SIZE, gt=0, le=2048, description="Most texts per request."
+    )
+    max_batch_bytes: int = Field(
+        default=DEFAULT_MAX_BATCH_BYTES, ge=1, description="Most bytes of text per request."
+    )
+    max_concurrency: int = Field(
+        default=DEFAULT_MAX_CONCURRENCY, ge=1, description="Most requests in flight at once."
+    )
+    default_headers: dict[str, str] | None = Field(
+        default=None, exclude=True, repr=False, description="Extra headers on every request."
+    )
+    allow_insecure_http: bool = Field(
+        default=False, description="Allow the key over plain http to a non-loopback host."
+    )
+
+    _client: OrqEmbeddingsClient = PrivateAttr()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_familiar_names(cls, data: Any) -> Any:
+        """Accept ``model`` and ``api_base``, the names llama-index's OpenAIEmbedding uses."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for alias, field in _ALIASES.items():
+            if alias in data:
+                if field in data and data[field] != data[alias]:
+                    raise ValueError(f"give either {field!r} or {alias!r}, not both")
+                data[field] = data.pop(alias)
+        return data
+
+    @model_validator(mode="after")
+    def _connect(self) -> OrqEmbedding:
+        self._client = OrqEmbeddingsClient(
+            self.model_name,
+            api_key=self.api_key,
+            base_url=self.base_url,
+            dimensions=self.dimensions,
+            encoding_format=self.encoding_format,
+            user=self.user,
+            orq=self.orq,
+            default_headers=self.default_headers,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            batch_size=self.embed_batch_size,
+            max_batch_bytes=self.max_batch_bytes,
+            max_concurrency=self.max_concurrency,
+            allow_insecure_http=self.allow_insecure_http,
+        )
+        return self
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "OrqEmbedding"
+
+    @property
+    def client(self) -> OrqEmbeddingsClient:
+        """The core client: for numpy output, streamed batches, usage and serving models."""
+        return self._client
+
+    def to_payload(self) -> dict[str, Any]:
+        """What instrumentation events show of this model: no key, no headers."""
+        return {
+            "class_name": self.class_name(),
+            "model_name": self.model_name,
+            "embed_batch_size": self.embed_batch_size,
+            "base_url": self._client.config.base_url,
+            "dimensions": self.dimensions,
+        }
+
+    # -- the six methods BaseEmbedding asks for ----------------------------------------------
+
+    def _get_query_embedding(self, query: str) -> Embedding:
+        return self._client.embed_one(query)
+
+    async def _aget_query_embedding(self, query: str) -> Embedding:
+        return await self._client.aembed_one(query)
+
+    def _get_text_embedding(self, text: str) -> Embedding:
+        return self._client.embed_one(text)
+
+    async def _aget_text_embedding(self, text: str) -> Embedding:
+        return await self._client.aembed_one(text)
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        return self._client.embed(texts).vectors
+
+    async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        return (await self._client.aembed(texts)).vectors
+
+    # -- batches, concurrently ---------------------------------------------------------------
+
+    def _needs_base_batching(self) -> bool:
+        """BaseEmbedding's own loop handles a per-text cache and a rate limiter; we defer to it."""
+        return self.embeddings_cache is not None or getattr(self, "rate_limiter", None) is not None
+
+    @dispatcher.span
+    def get_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[Embedding]:
+        """Embed texts, ``max_concurrency`` requests at a time (BaseEmbedding sends one by one)."""
+        if self._needs_base_batching():
+            return super().get_text_embedding_batch(texts, show_progress, **kwargs)
+        vectors: list[Embedding] = []
+        with _progress(show_progress, len(texts)) as bar:
+            for embedded in self._client.iter_batches(texts):
+                vectors.extend(self._announce(texts, embedded))
+                bar.update(embedded.report.batch.size)
+        return vectors
+
+    @dispatcher.span
+    async def aget_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[Embedding]:
+        """Async :meth:`get_text_embedding_batch`: bounded concurrency, not an unbounded gather."""
+        if self._needs_base_batching():
+            return await super().aget_text_embedding_batch(texts, show_progress, **kwargs)
+        vectors: list[Embedding] = []
+        with _progress(show_progress, len(texts)) as bar:
+            async for embedded in self._client.aiter_batches(texts):
+                vectors.extend(self._announce(texts, embedded))
+                bar.update(embedded.report.batch.size)
+        return vectors
+
+    def _announce(self, texts: list[str], embedded: EmbeddedBatch) -> list[Embedding]:
+        """Emit LlamaIndex's events for one finished batch and return its vectors as lists."""
+        batch = embedded.report.batch
+        chunks = texts[batch.start : batch.stop]
+        vectors: list[Embedding] = embedded.vectors.tolist()
+        dispatcher.event(EmbeddingStartEvent(model_dict=self.to_payload()))
+        with self.callback_manager.event(
+            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: self.to_payload()}
+        ) as event:
+            event.on_end(payload={EventPayload.CHUNKS: chunks, EventPayload.EMBEDDINGS: vectors})
+        dispatcher.event(EmbeddingEndEvent(chunks=chunks, embeddings=vectors))
+        return vectors
+
+
+@contextmanager
+def _progress(show: bool, total: int) -> Iterator[Any]:
+    """A tqdm bar over ``total`` texts when asked for, else a stand-in that ignores updates."""
+    with tqdm(total=total, desc="Generating embeddings", unit="text", disable=not show) as bar:
+        yield bar
