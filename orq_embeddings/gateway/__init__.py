@@ -1,0 +1,35 @@
+"""A local orq-compatible embeddings gateway: offline development, demos and tests.
+
+It speaks orq's wire contract (both dialects), emulates orq's routing (retries, fallbacks, load
+balancing, call timeouts, exact-match cache, identities), enforces the published request schema,
+and misbehaves on request (:class:`ProviderFault`, :class:`ResponseFault`). Start it with
+``orq-embeddings gateway``, with :class:`LocalGateway` in-process, or with the pytest fixture
+``orq_gateway``.
+
+Importing this package does not import the web server; starting one does.
+"""
+
+from .app import CACHE_HEADER, TRACE_ID_HEADER, GatewayApp
+from .catalogue import BUILTIN_MODELS, PRECOMPUTED_MODEL_ID, ModelSpec
+from .config import GatewayConfig
+from .faults import FaultSet, ProviderFault, ResponseFault
+from .local import LocalGateway
+from .records import Counters, RecordedRequest
+from .routing import Attempt
+
+__all__ = [
+    "BUILTIN_MODELS",
+    "CACHE_HEADER",
+    "PRECOMPUTED_MODEL_ID",
+    "TRACE_ID_HEADER",
+    "Attempt",
+    "Counters",
+    "FaultSet",
+    "GatewayApp",
+    "GatewayConfig",
+    "LocalGateway",
+    "ModelSpec",
+    "ProviderFault",
+    "RecordedRequest",
+    "ResponseFault",
+]

@@ -1,0 +1,238 @@
+"""The local orq gateway as a plain ASGI application.
+
+Paths: ``/v2/router/embeddings`` and ``/v3/router/embeddings`` speak the router dialect,
+``/v2/gateway/embeddings`` the gateway dialect; ``/_local_gateway/...`` are the control endpoints
+(:mod:`orq_embeddings.gateway.control`); anything else is a 404 with an orq-style body.
+
+An embeddings request goes through, in order: method (405), API key (401), body size (413),
+validation (400), response faults, the exact-match cache, then routing (404 for an unknown
+model, 400 for ``dimensions`` a model cannot give, the last failure when every model failed).
+Every answer carries ``x-orq-trace-id``; a request that asked for the cache also carries
+``x-local-gateway-cache: hit`` or ``miss``, a header of the local gateway's own (orq's name for
+it is not published).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ..dialects import Dialect
+from .asgi import (
+    Receive,
+    Scope,
+    Send,
+    drop_connection,
+    read_body,
+    request_headers,
+    send_response,
+    serve_lifespan,
+)
+from .bodies import TRUNCATED_BODY, embeddings_body
+from .cache import DEFAULT_TTL_SECONDS, cache_key
+from .config import GatewayConfig
+from .control import CONTROL_PREFIX, answer_control
+from .errors import GatewayError
+from .faults import ResponseFault
+from .records import CacheOutcome, RecordedRequest, redacted
+from .routing import Attempt, RoutingFailure
+from .state import CachedResponse, GatewayState
+from .text import count_tokens
+from .validation import EmbeddingRequest, parse_request
+
+TRACE_ID_HEADER = "x-orq-trace-id"
+#: The local gateway's own cache header: ``hit`` or ``miss``, on requests that asked for the cache.
+CACHE_HEADER = "x-local-gateway-cache"
+
+DIALECT_BY_PATH: Mapping[str, Dialect] = {
+    "/v2/router/embeddings": Dialect.ROUTER,
+    "/v3/router/embeddings": Dialect.ROUTER,
+    "/v2/gateway/embeddings": Dialect.GATEWAY,
+}
+
+
+@dataclass
+class _Response:
+    #: 0 when the connection is dropped instead.
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    #: Close the connection instead of answering.
+    drop: bool = False
+
+
+@dataclass
+class _Notes:
+    """What the request log records about a request, gathered while it is answered."""
+
+    headers: dict[str, str]
+    trace_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    body: bytes = b""
+    request: EmbeddingRequest | None = None
+    served_model: str | None = None
+    cache: CacheOutcome | None = None
+    attempts: tuple[Attempt, ...] = ()
+
+    def recorded(self, path: str, status: int) -> RecordedRequest:
+        request = self.request
+        identity = None if request is None else request.options.identity
+        return RecordedRequest(
+            trace_id=self.trace_id,
+            path=path,
+            headers=redacted(self.headers),
+            body=self.body.decode("utf-8", "replace"),
+            status=status,
+            model=None if request is None else request.model,
+            served_model=self.served_model,
+            identity=None if identity is None else identity.model_dump(mode="json"),
+            cache=self.cache,
+            attempts=self.attempts,
+        )
+
+
+class GatewayApp:
+    """An orq-compatible embeddings server, as an ASGI callable.
+
+    Args:
+        config: its settings (defaults: no API key, OpenAI's input limit, no faults).
+        clock: monotonic seconds for cache expiry; inject one to step past a ttl in a test.
+    """
+
+    def __init__(
+        self,
+        config: GatewayConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config or GatewayConfig()
+        self.state = GatewayState(self.config, clock)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await serve_lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        dialect = DIALECT_BY_PATH.get(path)
+        if dialect is not None:
+            with self.state.counters.in_flight_request():
+                await self._embeddings(scope, receive, send, dialect)
+            return
+        if path.startswith(CONTROL_PREFIX):
+            await self._control(scope, receive, send)
+            return
+        not_found = GatewayError(
+            404,
+            f"no endpoint at {path}; embeddings are served at " + ", ".join(DIALECT_BY_PATH),
+        )
+        await send_response(send, not_found.status, not_found.body, not_found.headers)
+
+    async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            headers = request_headers(scope)
+            self._authenticate(headers)
+            body = await read_body(receive, headers, self.config.max_body_bytes)
+            answer = answer_control(self.state, scope["method"], scope["path"], body)
+        except GatewayError as error:
+            await send_response(send, error.status, error.body, error.headers)
+        else:
+            await send_response(send, 200, answer, {})
+
+    async def _embeddings(
+        self, scope: Scope, receive: Receive, send: Send, dialect: Dialect
+    ) -> None:
+        notes = _Notes(headers=request_headers(scope))
+        try:
+            response = await self._answer(scope, receive, dialect, notes)
+        except GatewayError as error:
+            response = _Response(error.status, error.body, dict(error.headers))
+        if response.drop:
+            await drop_connection(scope, receive)
+        else:
+            response.headers[TRACE_ID_HEADER] = notes.trace_id
+            await send_response(send, response.status, response.body, response.headers)
+        identity = None if notes.request is None else notes.request.options.identity
+        self.state.record(notes.recorded(scope["path"], response.status), identity)
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, dialect: Dialect, notes: _Notes
+    ) -> _Response:
+        if scope["method"] != "POST":
+            raise GatewayError(405, f"{scope['method']} is not allowed here; send a POST")
+        self._authenticate(notes.headers)
+        notes.body = await read_body(receive, notes.headers, self.config.max_body_bytes)
+        request = notes.request = parse_request(
+            notes.body, dialect, max_inputs=self.config.max_inputs
+        )
+        fault = self.state.faults.response_fault(request.model)
+        if fault is not None:
+            if fault.latency_ms:
+                await asyncio.sleep(fault.latency_ms / 1000)
+            faulty = _faulty_response(fault)
+            if faulty is not None:
+                return faulty
+        return await self._embed(request, notes)
+
+    async def _embed(self, request: EmbeddingRequest, notes: _Notes) -> _Response:
+        """Vectors from the cache, or from routing (and then into the cache)."""
+        cache = request.options.cache
+        key = None if cache is None else cache_key(request)
+        if key is not None:
+            cached = self.state.cache.get(key)
+            notes.cache = "miss" if cached is None else "hit"
+            if cached is not None:
+                notes.served_model = cached.model_id
+                return _Response(200, cached.body, {CACHE_HEADER: "hit"})
+        try:
+            served = await self.state.router.route(request)
+        except RoutingFailure as failure:
+            notes.attempts = failure.attempts
+            raise
+        notes.attempts = served.attempts
+        notes.served_model = served.model.id
+        tokens = sum(count_tokens(item) for item in request.inputs)
+        body = embeddings_body(served.model.served_name, served.vectors, tokens)
+        if cache is None or key is None:
+            return _Response(200, body)
+        ttl = DEFAULT_TTL_SECONDS if cache.ttl is None else cache.ttl
+        self.state.cache.put(key, CachedResponse(served.model.id, body), ttl)
+        return _Response(200, body, {CACHE_HEADER: "miss"})
+
+    def _authenticate(self, headers: Mapping[str, str]) -> None:
+        """Raise a 401 unless the request carries this gateway's key (when it has one)."""
+        expected = self.config.api_key
+        if expected is None:
+            return
+        given = headers.get("authorization")
+        if given is None:
+            raise GatewayError(
+                401, "missing Authorization header: send `Authorization: Bearer <your key>`"
+            )
+        scheme, _, key = given.partition(" ")
+        valid = scheme.lower() == "bearer" and hmac.compare_digest(
+            key.strip().encode("utf-8", "surrogateescape"),
+            expected.get_secret_value().encode("utf-8", "surrogateescape"),
+        )
+        if not valid:
+            raise GatewayError(401, "the API key is not valid for this gateway")
+
+
+def _faulty_response(fault: ResponseFault) -> _Response | None:
+    """The response a response fault sends instead of the real one (None: only a delay)."""
+    if fault.drop_connection:
+        return _Response(0, drop=True)
+    if fault.malformed_json:
+        return _Response(200, TRUNCATED_BODY)
+    if fault.status is None:
+        return None
+    body = (
+        fault.body.encode("utf-8")
+        if fault.body is not None
+        else GatewayError(fault.status, "a response fault injected into the local gateway").body
+    )
+    return _Response(fault.status, body, fault.error_headers())

@@ -1,0 +1,77 @@
+"""The models the local gateway serves: orq model ids, their native sizes, and how they embed.
+
+Sizes are the providers' published native dimensions, so code written against the local gateway
+allocates the same index sizes it will need against orq.ai. Which embedder produces the vectors is
+the local gateway's own business (see :mod:`orq_embeddings.gateway.vectors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: How a model's vectors are made: feature hashing (meaningful, cheap) or precomputed rows
+#: (meaningless, nearly free: for benchmarking a client, never for retrieval).
+EmbedderKind = Literal["hashing", "precomputed"]
+
+#: The cost-free model: vectors are looked up, not computed, so the gateway is never the
+#: bottleneck of a client benchmark.
+PRECOMPUTED_MODEL_ID = "local/precomputed"
+
+
+class ModelSpec(BaseModel):
+    """One model the gateway serves.
+
+    Attributes:
+        id: the orq model id clients send, ``provider/model``.
+        dimensions: the native vector size.
+        shortening: whether ``dimensions`` may ask for fewer (truncate, then renormalise), as
+            OpenAI's v3 models and Jina v3 allow; elsewhere ``dimensions`` is a 400.
+        embedder: how the vectors are made.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    dimensions: int = Field(ge=1, le=65_536)
+    shortening: bool = False
+    embedder: EmbedderKind = "hashing"
+
+    @property
+    def served_name(self) -> str:
+        """The name a response's ``model`` field carries: the id without its ``provider/`` prefix.
+
+        orq's documented responses name the provider's own model (``text-embedding-3-small``),
+        and with fallbacks or a load balancer this is how a caller tells which model served.
+        """
+        return self.id.rsplit("/", 1)[-1]
+
+
+BUILTIN_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(id="openai/text-embedding-3-small", dimensions=1536, shortening=True),
+    ModelSpec(id="openai/text-embedding-3-large", dimensions=3072, shortening=True),
+    ModelSpec(id="cohere/embed-english-v3.0", dimensions=1024),
+    ModelSpec(id="cohere/embed-multilingual-v3.0", dimensions=1024),
+    ModelSpec(id="mistral/mistral-embed", dimensions=1024),
+    ModelSpec(id="jina/jina-embeddings-v3", dimensions=1024, shortening=True),
+    ModelSpec(id=PRECOMPUTED_MODEL_ID, dimensions=1536, embedder="precomputed"),
+)
+
+
+class Catalogue:
+    """The models one gateway serves: the built-in ones plus any a config adds or redefines."""
+
+    def __init__(self, extra_models: Iterable[ModelSpec] = ()) -> None:
+        self._by_id = {spec.id: spec for spec in (*BUILTIN_MODELS, *extra_models)}
+
+    def get(self, model_id: str) -> ModelSpec | None:
+        """The model with this id, or None when the gateway does not serve it."""
+        return self._by_id.get(model_id)
+
+    def __iter__(self) -> Iterator[ModelSpec]:
+        return iter(self._by_id.values())
+
+    def __contains__(self, model_id: object) -> bool:
+        return model_id in self._by_id

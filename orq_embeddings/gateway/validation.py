@@ -1,0 +1,262 @@
+"""Reading a request body, in either dialect, into one :class:`EmbeddingRequest` or a 400.
+
+The wire models below are the published schema (shared/spec), strict as orq's is: no unknown
+fields at any level, no type coercion (``"512"`` is not a number), every documented limit. They
+reuse the option models the client shares (retry, cache, fallback, identity, ...) for the parts
+both dialects spell the same way; only the containers differ by dialect:
+
+- router: routing fields at the top level, ``load_balancer`` as ``{"type", "models"}``, the
+  person as ``orq.identity`` (or its older name ``orq.contact``); ``orq`` may also carry deprecated
+  copies of the routing fields, and top-level values win.
+- gateway: every routing field inside ``orq``, ``load_balancer`` a bare list, the person as
+  ``orq.contact``.
+
+Every error message names the field, so the 400 says what to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
+
+from ..dialects import Dialect
+from ..options import (
+    CacheOptions,
+    CallTimeout,
+    Fallback,
+    Identity,
+    LoadBalancer,
+    NonEmptyStr,
+    OrqOptions,
+    RetryOptions,
+    WeightedModel,
+)
+from .encoding import EncodingFormat
+from .errors import GatewayError, invalid_request
+from .text import EmbeddingInput
+
+#: How many problems one 400 message spells out.
+_DETAILED_PROBLEMS = 5
+
+
+@dataclass(frozen=True)
+class EmbeddingRequest:
+    """A valid request, the same whichever dialect carried it.
+
+    Attributes:
+        inputs: the inputs, a single string input as a one-item tuple; token ids as tuples.
+        options: orq's routing, cache and identity options, wherever in the body they were.
+    """
+
+    dialect: Dialect
+    inputs: tuple[EmbeddingInput, ...]
+    model: str
+    encoding_format: EncodingFormat
+    dimensions: int | None
+    user: str | None
+    options: OrqOptions
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _RoutingFields(_Strict):
+    """The routing fields spelled the same wherever they appear."""
+
+    name: NonEmptyStr | None = None
+    fallbacks: tuple[Fallback, ...] | None = None
+    retry: RetryOptions | None = None
+    cache: CacheOptions | None = None
+    timeout: CallTimeout | None = None
+
+
+class _RouterLoadBalancer(_Strict):
+    type: Literal["weight_based"]
+    models: tuple[WeightedModel, ...] = Field(min_length=1)
+
+
+class _RouterOrq(_RoutingFields):
+    identity: Identity | None = None
+    contact: Identity | None = None
+    load_balancer: _RouterLoadBalancer | None = None
+
+
+class _GatewayOrq(_RoutingFields):
+    fallback_on_codes: tuple[int, ...] | None = None
+    load_balancer: tuple[WeightedModel, ...] | None = Field(default=None, min_length=1)
+    contact: Identity | None = None
+
+
+class _Body(_Strict):
+    # Checked by _inputs, whose messages name the offending position.
+    input: Any
+    model: NonEmptyStr
+    encoding_format: EncodingFormat = "float"
+    dimensions: int | None = Field(default=None, ge=1)
+    user: str | None = None
+
+
+class _RouterBody(_Body, _RoutingFields):
+    fallback_on_codes: tuple[int, ...] | None = None
+    load_balancer: _RouterLoadBalancer | None = None
+    orq: _RouterOrq | None = None
+
+
+class _GatewayBody(_Body):
+    orq: _GatewayOrq | None = None
+
+
+def parse_request(raw: bytes, dialect: Dialect, *, max_inputs: int) -> EmbeddingRequest:
+    """Validate a request body and normalise it.
+
+    Args:
+        raw: the body bytes as received.
+        dialect: which dialect the path speaks.
+        max_inputs: the most inputs one request may carry.
+
+    Raises:
+        GatewayError: a 400 ``invalid_request_body`` naming every field that is wrong.
+    """
+    body_model = _RouterBody if dialect is Dialect.ROUTER else _GatewayBody
+    try:
+        body = body_model.model_validate_json(raw, strict=True)
+    except ValidationError as error:
+        raise _invalid(error.errors(include_url=False, include_input=False)) from None
+    inputs = _inputs(body.input)
+    if len(inputs) > max_inputs:
+        raise _bad_body(
+            [
+                f"`input` has {len(inputs)} items; this gateway accepts at most {max_inputs} "
+                "per request (its max_inputs setting): send smaller batches"
+            ]
+        )
+    options = _router_options(body) if isinstance(body, _RouterBody) else _gateway_options(body)
+    return EmbeddingRequest(
+        dialect=dialect,
+        inputs=inputs,
+        model=body.model,
+        encoding_format=body.encoding_format,
+        dimensions=body.dimensions,
+        user=body.user,
+        options=options,
+    )
+
+
+def _inputs(value: Any) -> tuple[EmbeddingInput, ...]:
+    """The inputs as a tuple, or a 400 naming each bad position."""
+    if isinstance(value, str):
+        if not value:
+            raise _bad_body(["`input` is an empty string; every input needs text"])
+        return (value,)
+    if not isinstance(value, list) or not value:
+        raise _bad_body(
+            [
+                "`input` must be a non-empty string or a non-empty array of strings and "
+                "token-id arrays"
+            ]
+        )
+    if all(type(item) is int for item in value):
+        raise _bad_body(
+            ["`input` is a flat array of token ids, which is not accepted: wrap them as [[...]]"]
+        )
+    inputs: list[EmbeddingInput] = []
+    problems: list[str] = []
+    for position, item in enumerate(value):
+        if isinstance(item, str) and item:
+            inputs.append(item)
+        elif _is_token_ids(item):
+            inputs.append(tuple(item))
+        elif item == "":
+            problems.append(f"`input[{position}]` is an empty string")
+        else:
+            problems.append(
+                f"`input[{position}]` must be a non-empty string or a non-empty array of "
+                "non-negative integer token ids"
+            )
+    if problems:
+        raise _bad_body(problems)
+    return tuple(inputs)
+
+
+def _is_token_ids(item: object) -> bool:
+    # bool is an int subclass; JSON's true is not a token id.
+    return (
+        isinstance(item, list)
+        and bool(item)
+        and all(type(token) is int and token >= 0 for token in item)
+    )
+
+
+def _router_options(body: _RouterBody) -> OrqOptions:
+    """Routing options from the ``orq`` object, overridden by the top-level fields."""
+    fields: dict[str, Any] = {}
+    if body.orq is not None:
+        fields = {name: getattr(body.orq, name) for name in body.orq.model_fields_set}
+        if body.orq.load_balancer is not None:
+            fields["load_balancer"] = LoadBalancer(models=body.orq.load_balancer.models)
+    top_level = body.model_fields_set & set(OrqOptions.model_fields) - {"orq"}
+    fields.update({name: getattr(body, name) for name in top_level})
+    if body.load_balancer is not None:
+        fields["load_balancer"] = LoadBalancer(models=body.load_balancer.models)
+    return _options(fields, location=())
+
+
+def _gateway_options(body: _GatewayBody) -> OrqOptions:
+    if body.orq is None:
+        return OrqOptions()
+    fields = {name: getattr(body.orq, name) for name in body.orq.model_fields_set}
+    if body.orq.load_balancer is not None:
+        fields["load_balancer"] = LoadBalancer(models=body.orq.load_balancer)
+    return _options(fields, location=("orq",))
+
+
+def _options(fields: dict[str, Any], location: tuple[str, ...]) -> OrqOptions:
+    """The shared options model, which adds the checks across fields (unique codes, ...)."""
+    try:
+        return OrqOptions.model_validate(fields)
+    except ValidationError as error:
+        details = error.errors(include_url=False, include_input=False)
+        for detail in details:
+            detail["loc"] = (*location, *detail["loc"]) or ("orq",)
+        raise _invalid(details) from None
+
+
+def _invalid(errors: Sequence[ErrorDetails]) -> GatewayError:
+    return _bad_body([_describe(error) for error in errors])
+
+
+def _describe(error: ErrorDetails) -> str:
+    """One pydantic error as a sentence that names the field."""
+    kind = error["type"]
+    if kind == "json_invalid":
+        return f"the request body is not valid JSON ({error['msg']})"
+    if kind == "model_type" and not error["loc"]:
+        return "the request body must be a JSON object"
+    field = _dotted(error["loc"])
+    if kind == "extra_forbidden":
+        return f"unknown field `{field}`: the schema allows no fields it does not define"
+    if kind == "missing":
+        return f"`{field}` is required"
+    return f"`{field}`: {error['msg'].removeprefix('Value error, ')}"
+
+
+def _dotted(location: Sequence[int | str]) -> str:
+    """``("orq", "load_balancer", 0, "weight")`` -> ``orq.load_balancer[0].weight``."""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".")
+
+
+def _bad_body(problems: Sequence[str]) -> GatewayError:
+    """A 400 listing the first few problems and counting the rest."""
+    shown = "; ".join(problems[:_DETAILED_PROBLEMS])
+    more = len(problems) - _DETAILED_PROBLEMS
+    return invalid_request(
+        f"invalid request body: {shown}" + (f"; and {more} more" if more > 0 else "")
+    )

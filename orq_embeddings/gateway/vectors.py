@@ -1,0 +1,201 @@
+"""Deterministic vectors for the local gateway's models.
+
+- :class:`HashingEmbedder` makes meaningful vectors by signed feature hashing: every lower-cased
+  token and every character trigram of a word adds +-weight at hashed positions, and the sum is
+  L2-normalised. Texts that share words share features, so they are closer than texts that do
+  not, and a small retrieval demo finds the right passage. The hash is keyed with the model id, so
+  each model has its own vector space, as real models do: vectors of two models are not comparable.
+  Each feature lands once within the first 8 components, once within the first 32, 128, ... and
+  once anywhere, so a vector cut short by ``dimensions`` still carries every feature (OpenAI's v3
+  models are trained to shorten well in the same way).
+- :class:`PrecomputedEmbedder` looks rows up in a fixed random bank, with their wire encodings
+  prepared once: nearly free, so a client benchmark measures the client, not the gateway.
+
+Both are pure functions of (model id, input): the same text always gets the same vector, in every
+process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from .catalogue import ModelSpec
+from .encoding import EncodedVector, EncodingFormat, Matrix, encode_rows
+from .text import EmbeddingInput, is_word, text_tokens
+
+#: Weights of the three kinds of feature: whole words dominate, trigrams let "embedding" and
+#: "embeddings" meet, punctuation barely counts because nearly every text has some.
+_WORD_WEIGHT = 1.0
+_TRIGRAM_WEIGHT = 0.25
+_PUNCTUATION_WEIGHT = 0.1
+#: Words shorter than this add no trigrams: theirs would mostly be the word itself.
+_MIN_TRIGRAM_WORD = 4
+#: Rows in the precomputed bank: enough that a batch's vectors differ from one another.
+_BANK_ROWS = 256
+#: Feature positions remembered per model; a corpus's vocabulary repeats, hashing it need not.
+_FEATURE_MEMO_LIMIT = 1 << 17
+#: The smallest prefix a feature is placed in, and the factor between successive prefixes.
+_FIRST_PREFIX = 8
+_PREFIX_GROWTH = 4
+
+
+def normalised(matrix: Matrix) -> Matrix:
+    """Rows scaled to unit length; an all-zero row becomes the first unit vector.
+
+    A zero vector would make every cosine similarity with it undefined, so no input gets one.
+    """
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    zero = norms[:, 0] == 0
+    matrix[zero, 0] = 1.0
+    norms[zero] = 1.0
+    result: Matrix = (matrix / norms).astype(np.float32, copy=False)
+    return result
+
+
+def shortened(matrix: Matrix, dimensions: int) -> Matrix:
+    """The first ``dimensions`` components of each row, renormalised, as OpenAI's v3 models do."""
+    if dimensions >= matrix.shape[1]:
+        return matrix
+    return normalised(np.array(matrix[:, :dimensions], dtype=np.float32))
+
+
+def _input_bytes(item: EmbeddingInput) -> bytes:
+    if isinstance(item, str):
+        # JSON may carry lone surrogates; they must hash, not crash.
+        return item.encode("utf-8", "surrogatepass")
+    return ",".join(map(str, item)).encode("ascii")
+
+
+class Embedder(ABC):
+    """Turns a model's inputs into wire-encoded vectors."""
+
+    @abstractmethod
+    def embed(
+        self,
+        inputs: Sequence[EmbeddingInput],
+        dimensions: int,
+        encoding_format: EncodingFormat,
+    ) -> list[EncodedVector]:
+        """One encoded vector of ``dimensions`` components per input, in input order."""
+
+
+class HashingEmbedder(Embedder):
+    """Meaningful vectors by signed feature hashing of tokens and character trigrams."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self._dimensions = spec.dimensions
+        self._key = hashlib.blake2b(spec.id.encode("utf-8"), digest_size=32).digest()
+        self._prefixes = _prefixes(spec.dimensions)
+        self._placements: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {}
+
+    def embed(
+        self,
+        inputs: Sequence[EmbeddingInput],
+        dimensions: int,
+        encoding_format: EncodingFormat,
+    ) -> list[EncodedVector]:
+        return encode_rows(shortened(self.vectors(inputs), dimensions), encoding_format)
+
+    def vectors(self, inputs: Sequence[EmbeddingInput]) -> Matrix:
+        """The native-size unit vectors of the inputs, one row each."""
+        matrix = np.zeros((len(inputs), self._dimensions), dtype=np.float32)
+        for row, item in enumerate(inputs):
+            positions: list[int] = []
+            values: list[float] = []
+            for feature, weight in _features(item):
+                feature_positions, signs = self._placement(feature)
+                positions.extend(feature_positions)
+                values.extend(sign * weight for sign in signs)
+            np.add.at(matrix[row], positions, values)
+        return normalised(matrix)
+
+    def _placement(self, feature: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        """Where a feature lands in this model's space (one position per prefix), with signs."""
+        known = self._placements.get(feature)
+        if known is not None:
+            return known
+        digest = hashlib.blake2b(
+            feature.encode("utf-8", "surrogatepass"), digest_size=64, key=self._key
+        ).digest()
+        words = [
+            int.from_bytes(digest[8 * index : 8 * index + 8], "little")
+            for index in range(len(self._prefixes))
+        ]
+        placement = (
+            tuple(word % prefix for word, prefix in zip(words, self._prefixes, strict=True)),
+            tuple(1.0 if word >> 63 else -1.0 for word in words),
+        )
+        if len(self._placements) >= _FEATURE_MEMO_LIMIT:
+            self._placements.clear()
+        self._placements[feature] = placement
+        return placement
+
+
+def _prefixes(dimensions: int) -> tuple[int, ...]:
+    """The prefix lengths a feature is placed in: 8, 32, 128, ... below ``dimensions``, then it."""
+    prefixes = []
+    prefix = _FIRST_PREFIX
+    while prefix < dimensions:
+        prefixes.append(prefix)
+        prefix *= _PREFIX_GROWTH
+    return (*prefixes, dimensions)
+
+
+def _features(item: EmbeddingInput) -> Iterator[tuple[str, float]]:
+    """The weighted features of one input (token ids are features of their own)."""
+    if not isinstance(item, str):
+        for token_id in item:
+            yield f"#{token_id}", _WORD_WEIGHT
+        return
+    for token in text_tokens(item):
+        if not is_word(token):
+            yield token, _PUNCTUATION_WEIGHT
+            continue
+        yield token, _WORD_WEIGHT
+        if len(token) >= _MIN_TRIGRAM_WORD:
+            marked = f"<{token}>"
+            for start in range(len(marked) - 2):
+                yield "3:" + marked[start : start + 3], _TRIGRAM_WEIGHT
+
+
+class PrecomputedEmbedder(Embedder):
+    """Rows of a fixed random bank, picked by a checksum of the input, encodings prepared once.
+
+    The vectors mean nothing; the same input still always gets the same row.
+    """
+
+    def __init__(self, spec: ModelSpec) -> None:
+        digest = hashlib.blake2b(spec.id.encode("utf-8"), digest_size=8).digest()
+        seed = int.from_bytes(digest, "little")
+        bank = np.random.default_rng(seed).standard_normal((_BANK_ROWS, spec.dimensions))
+        self._bank = normalised(bank.astype(np.float32))
+        self._encoded: dict[tuple[int, EncodingFormat], list[EncodedVector]] = {}
+
+    def embed(
+        self,
+        inputs: Sequence[EmbeddingInput],
+        dimensions: int,
+        encoding_format: EncodingFormat,
+    ) -> list[EncodedVector]:
+        rows = self._encoded_rows(dimensions, encoding_format)
+        return [rows[zlib.crc32(_input_bytes(item)) % _BANK_ROWS] for item in inputs]
+
+    def _encoded_rows(
+        self, dimensions: int, encoding_format: EncodingFormat
+    ) -> list[EncodedVector]:
+        key = (dimensions, encoding_format)
+        if key not in self._encoded:
+            self._encoded[key] = encode_rows(shortened(self._bank, dimensions), encoding_format)
+        return self._encoded[key]
+
+
+def embedder_for(spec: ModelSpec) -> Embedder:
+    """A new embedder of the kind the model names."""
+    if spec.embedder == "precomputed":
+        return PrecomputedEmbedder(spec)
+    return HashingEmbedder(spec)
