@@ -6,7 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+# A second environment with the lowest framework versions pyproject.toml admits: the adapters'
+# tests must pass on both ends of each declared range.
+LOWEST := .venv-lowest
+LOWEST_PINS := "llama-index-core==0.13.0" "langchain-core==1.0.0" "langchain-tests==1.0.0"
+
+.PHONY: demo test lint test-lowest bench clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +23,21 @@ $(INSTALLED): pyproject.toml constraints.txt
 demo: $(INSTALLED)
 	$(BIN)/orq-embeddings demo
 
-## test: lint, type-check and the whole test suite, notebooks included
+$(LOWEST)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LOWEST)/bin/python -m pip install --quiet --editable ".[langchain,llama-index,gateway]" \
+		$(LOWEST_PINS) pytest pytest-asyncio pytest-timeout hypothesis
+	touch $(LOWEST)/.installed
+
+## test: lint, type-check and the whole test suite, notebooks included; then the adapters'
+## tests again on the lowest supported langchain-core and llama-index-core
 test: lint
 	$(BIN)/pytest
+	$(MAKE) test-lowest
+
+test-lowest: $(LOWEST)/.installed
+	$(LOWEST)/bin/pytest -p no:cacheprovider tests/langchain tests/llama_index
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -32,4 +49,4 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/throughput.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache

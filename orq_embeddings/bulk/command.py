@@ -1,0 +1,147 @@
+"""``orq-embeddings embed``: the bulk job from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..client import OrqEmbeddingsClient
+from ..config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_MAX_CONCURRENCY
+from ..errors import OrqError
+from .job import DEFAULT_CHUNK_ROWS, BadRowsError, BulkJob, run_bulk_job
+
+EXIT_FAILED = 1
+EXIT_BAD_ROWS = 3
+EXIT_INTERRUPTED = 130
+
+
+def add_embed_command(commands: Any) -> None:
+    """Register ``embed`` on an argparse subparsers object."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "embed",
+        help="embed a corpus file into .npy, .jsonl or .parquet, resumably",
+        description=(
+            "Embed every row of INPUT and write the vectors, in input order, to OUTPUT. "
+            "Finished work is saved as it completes (in OUTPUT.checkpoint/): after Ctrl-C, a "
+            "crash or an error, run the same command again to continue. Rows with no text are "
+            f"reported by line number and skipped. The API key is read from {API_KEY_ENV}."
+        ),
+    )
+    parser.add_argument(
+        "input", type=Path, help="a .txt (one text a line), .jsonl or .parquet file"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="a .npy (ids beside it in .ids.json), .jsonl or .parquet file",
+    )
+    parser.add_argument(
+        "--model", required=True, help="orq model id, e.g. openai/text-embedding-3-small"
+    )
+    parser.add_argument("--dimensions", type=int, help="shorten vectors to this length")
+    parser.add_argument(
+        "--orq",
+        type=_json_object,
+        metavar="JSON",
+        help="orq routing, cache and identity options, as JSON "
+        '(or @file.json), e.g. \'{"cache": {"ttl": 3600}}\'',
+    )
+    parser.add_argument(
+        "--text-field",
+        default="text",
+        help="the field holding the text in .jsonl/.parquet (default: text)",
+    )
+    parser.add_argument(
+        "--id-field", help="the field holding the row id (default: the line number)"
+    )
+    parser.add_argument(
+        "--base-url", help=f"orq base URL (default: ${BASE_URL_ENV}, else orq.ai's router)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"texts per request (default: {DEFAULT_BATCH_SIZE})",
+    )
+    parser.add_argument(
+        "--max-concurrency",
+        type=int,
+        default=DEFAULT_MAX_CONCURRENCY,
+        help=f"requests in flight (default: {DEFAULT_MAX_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=DEFAULT_CHUNK_ROWS,
+        help=f"rows saved together in the checkpoint (default: {DEFAULT_CHUNK_ROWS})",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail, embedding nothing, if any row cannot be embedded",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: only on a terminal)",
+    )
+    parser.set_defaults(handler=run_embed_command)
+
+
+def _json_object(value: str) -> dict[str, Any]:
+    text = Path(value[1:]).read_text() if value.startswith("@") else value
+    try:
+        parsed = json.loads(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {error}") from None
+    if not isinstance(parsed, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return parsed
+
+
+def run_embed_command(args: argparse.Namespace) -> int:
+    """Run the job; the exit status says how it ended."""
+    try:
+        client = OrqEmbeddingsClient(
+            args.model,
+            base_url=args.base_url,
+            dimensions=args.dimensions,
+            orq=args.orq,
+            batch_size=args.batch_size,
+            max_concurrency=args.max_concurrency,
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    job = BulkJob(
+        input=args.input,
+        output=args.output,
+        text_field=args.text_field,
+        id_field=args.id_field,
+        chunk_rows=args.chunk_rows,
+        strict=args.strict,
+    )
+    try:
+        with client:
+            result = run_bulk_job(job, client, progress=args.progress)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BadRowsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_ROWS
+    except (OrqError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    skipped = f", skipped {len(result.bad_rows)} bad row(s)" if result.bad_rows else ""
+    print(
+        f"wrote {result.rows} vectors of {result.dimensions} dimensions to {args.output} "
+        f"({result.tokens} tokens{skipped})",
+        file=sys.stderr,
+    )
+    return 0

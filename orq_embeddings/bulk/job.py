@@ -1,0 +1,197 @@
+"""A resumable bulk embedding job: corpus in, vectors out, every row exactly once, in order.
+
+Rows are cut into chunks of ``chunk_rows``; the client streams batches of all unfinished chunks
+(``max_concurrency`` requests at a time) and each chunk is saved the moment its last row is in.
+Ctrl-C, a crash or an error that outlasts the retries loses at most the chunks in flight:
+running the same command again embeds only what is missing, then writes the output.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from ..client import OrqEmbeddingsClient
+from ..results import BatchReport
+from .checkpoint import Checkpoint, file_digest
+from .outputs import Chunk, check_output_path, write_output
+from .rows import BadRow, Corpus, read_corpus
+
+DEFAULT_CHUNK_ROWS = 4096
+_SHOWN_BAD_ROWS = 20
+
+
+@dataclass(frozen=True)
+class BulkJob:
+    """What to embed and where to put it."""
+
+    input: Path
+    output: Path
+    text_field: str = "text"
+    id_field: str | None = None
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    strict: bool = False
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Where finished chunks wait: beside the output, named after it."""
+        return self.output.with_name(self.output.name + ".checkpoint")
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a finished job did."""
+
+    rows: int
+    resumed_rows: int
+    bad_rows: tuple[BadRow, ...]
+    dimensions: int
+    tokens: int
+
+
+class BadRowsError(ValueError):
+    """Rows that cannot be embedded, in a job told to be strict about them."""
+
+
+def describe_bad_rows(bad_rows: list[BadRow]) -> str:
+    """One message naming the bad rows by line number."""
+    shown = "; ".join(f"line {row.line}: {row.problem}" for row in bad_rows[:_SHOWN_BAD_ROWS])
+    more = len(bad_rows) - _SHOWN_BAD_ROWS
+    return f"{len(bad_rows)} row(s) cannot be embedded: {shown}" + (
+        f"; and {more} more" if more > 0 else ""
+    )
+
+
+def _manifest(job: BulkJob, client: OrqEmbeddingsClient, corpus: Corpus) -> dict[str, object]:
+    return {
+        "input_sha256": file_digest(job.input),
+        "text_field": job.text_field,
+        "id_field": job.id_field,
+        "rows": len(corpus.texts),
+        "chunk_rows": job.chunk_rows,
+        "base_url": client.config.base_url,
+        "settings": client.settings.model_dump(mode="json"),
+    }
+
+
+def run_bulk_job(
+    job: BulkJob,
+    client: OrqEmbeddingsClient,
+    *,
+    say: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+    progress: bool | None = None,
+) -> BulkResult:
+    """Embed ``job.input`` into ``job.output``, continuing from a previous run's checkpoint.
+
+    Args:
+        say: where messages for the user go (stderr by default).
+        progress: show a progress bar; by default only when stderr is a terminal.
+
+    Raises:
+        BadRowsError: if ``job.strict`` and some rows cannot be embedded.
+        ValueError: unsupported formats, no embeddable row, or a checkpoint of another job.
+        OrqError, KeyboardInterrupt: after saving every finished chunk.
+    """
+    check_output_path(job.output)
+    corpus = read_corpus(job.input, text_field=job.text_field, id_field=job.id_field)
+    if corpus.bad_rows:
+        message = describe_bad_rows(corpus.bad_rows)
+        if job.strict:
+            raise BadRowsError(message)
+        say(f"skipping {message}")
+    if not corpus.texts:
+        raise ValueError(f"{job.input}: no row can be embedded")
+    checkpoint = Checkpoint.open(job.checkpoint_dir, _manifest(job, client, corpus))
+    spans = [
+        (start, min(start + job.chunk_rows, len(corpus.texts)))
+        for start in range(0, len(corpus.texts), job.chunk_rows)
+    ]
+    pending = [number for number in range(len(spans)) if not checkpoint.finished(number)]
+    resumed = len(corpus.texts) - sum(spans[n][1] - spans[n][0] for n in pending)
+    if resumed:
+        say(f"continuing: {resumed} of {len(corpus.texts)} rows were already embedded")
+    tokens = _embed_pending(client, corpus, spans, pending, checkpoint, resumed, say, progress)
+
+    dimensions = int(checkpoint.load(0).shape[1])
+
+    def finished_chunks() -> Iterator[Chunk]:
+        for number, (start, stop) in enumerate(spans):
+            yield corpus.ids[start:stop], checkpoint.load(number)
+
+    write_output(job.output, finished_chunks(), len(corpus.texts), dimensions)
+    checkpoint.remove()
+    return BulkResult(len(corpus.texts), resumed, tuple(corpus.bad_rows), dimensions, tokens)
+
+
+def _embed_pending(
+    client: OrqEmbeddingsClient,
+    corpus: Corpus,
+    spans: list[tuple[int, int]],
+    pending: list[int],
+    checkpoint: Checkpoint,
+    resumed: int,
+    say: Callable[[str], None],
+    progress: bool | None,
+) -> int:
+    """Embed the unfinished chunks, saving each as soon as it is complete; return tokens used."""
+    from tqdm.auto import tqdm
+
+    texts = [text for number in pending for text in corpus.texts[slice(*spans[number])]]
+    show = sys.stderr.isatty() if progress is None else progress
+    tokens = 0
+    with tqdm(
+        total=len(corpus.texts), initial=resumed, unit="text", disable=not show, desc="Embedding"
+    ) as bar:
+
+        def advance(report: BatchReport) -> None:
+            nonlocal tokens
+            tokens += report.usage.total_tokens if report.usage else 0
+            bar.update(report.batch.size)
+            bar.set_postfix(tokens=tokens, refresh=False)
+
+        filler = _ChunkFiller(pending, spans, checkpoint)
+        try:
+            for embedded in client.iter_batches(texts, on_batch=advance):
+                filler.add(embedded.vectors)
+        except BaseException:
+            done = resumed + filler.saved_rows
+            say(
+                f"stopped: {done} of {len(corpus.texts)} rows are saved in "
+                f"{checkpoint.directory}; run the same command again to continue"
+            )
+            raise
+    return tokens
+
+
+class _ChunkFiller:
+    """Routes streamed vectors, in order, into the pending chunks and saves each when full."""
+
+    def __init__(
+        self, pending: list[int], spans: list[tuple[int, int]], checkpoint: Checkpoint
+    ) -> None:
+        self._pending = iter(pending)
+        self._spans = spans
+        self._checkpoint = checkpoint
+        self._parts: list[npt.NDArray[np.float32]] = []
+        self._filled = 0
+        self._current = next(self._pending, None)
+        self.saved_rows = 0
+
+    def add(self, vectors: npt.NDArray[np.float32]) -> None:
+        while len(vectors):
+            assert self._current is not None, "more vectors than rows"
+            start, stop = self._spans[self._current]
+            take = min(stop - start - self._filled, len(vectors))
+            self._parts.append(vectors[:take])
+            self._filled += take
+            vectors = vectors[take:]
+            if self._filled == stop - start:
+                self._checkpoint.save(self._current, np.concatenate(self._parts))
+                self.saved_rows += stop - start
+                self._parts, self._filled = [], 0
+                self._current = next(self._pending, None)
