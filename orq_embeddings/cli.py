@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
+from .bulk import command as bulk_command
 from .gateway import command as gateway_command
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 #: The subcommands, in the order ``--help`` lists them.
-SUBCOMMANDS: tuple[Register, ...] = (gateway_command.register,)
+SUBCOMMANDS: tuple[Register, ...] = (gateway_command.register, bulk_command.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

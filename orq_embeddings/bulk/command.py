@@ -18,8 +18,8 @@ EXIT_BAD_ROWS = 3
 EXIT_INTERRUPTED = 130
 
 
-def add_embed_command(commands: Any) -> None:
-    """Register ``embed`` on an argparse subparsers object."""
+def register(commands: Any) -> None:
+    """Add ``embed`` to the command line (see :mod:`orq_embeddings.cli`)."""
     parser: argparse.ArgumentParser = commands.add_parser(
         "embed",
         help="embed a corpus file into .npy, .jsonl or .parquet, resumably",
@@ -91,7 +91,7 @@ def add_embed_command(commands: Any) -> None:
         default=None,
         help="show a progress bar (default: only on a terminal)",
     )
-    parser.set_defaults(handler=run_embed_command)
+    parser.set_defaults(run=run_embed_command)
 
 
 def _json_object(value: str) -> dict[str, Any]:
