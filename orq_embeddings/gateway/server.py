@@ -29,7 +29,17 @@ _POLL_SECONDS = 0.005
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host``:``port`` (port 0: any free port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=2048)
+    # Naming the protocol matters: asyncio sets TCP_NODELAY only on sockets whose proto is TCP,
+    # and without it a keep-alive request waits 40 ms on delayed ACKs.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _abortable_http_protocol() -> type[Any]:

@@ -1,0 +1,224 @@
+"""orq's routing as the gateway emulates it: retries, fallbacks, load balancer, call timeout."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from orq_embeddings.gateway import Attempt, GatewayConfig, LocalGateway, ProviderFault
+
+from .conftest import COHERE, LARGE, MISTRAL, SMALL, embed, error_of
+
+
+def attempts_of(gateway) -> list[tuple[str, int]]:
+    """The (model, status) of every attempt of the last request."""
+    return [(a.model, a.status) for a in gateway.requests()[-1].attempts]
+
+
+def test_retries_a_failing_model_twice_by_default(gateway):
+    gateway.inject(ProviderFault(model=SMALL, status=503))
+
+    response = embed(gateway, {"input": "x", "model": SMALL})
+
+    assert response.status_code == 503
+    assert attempts_of(gateway) == [(SMALL, 503)] * 3
+
+
+def test_retries_retry_count_times_on_a_retry_code(gateway):
+    gateway.inject(ProviderFault(model=SMALL, status=500))
+
+    embed(gateway, {"input": "x", "model": SMALL, "retry": {"count": 4}})
+
+    assert attempts_of(gateway) == [(SMALL, 500)] * 5
+
+
+def test_succeeds_when_a_retry_outlasts_the_fault(gateway):
+    gateway.inject(ProviderFault(model=SMALL, status=429, times=2))
+
+    response = embed(gateway, {"input": "x", "model": SMALL, "retry": {"count": 2}})
+
+    assert response.status_code == 200
+    assert attempts_of(gateway) == [(SMALL, 429), (SMALL, 429), (SMALL, 200)]
+
+
+def test_does_not_retry_a_status_outside_on_codes(gateway):
+    gateway.inject(ProviderFault(model=SMALL, status=500))
+
+    body = {"input": "x", "model": SMALL, "retry": {"count": 3, "on_codes": [429]}}
+    response = embed(gateway, body)
+
+    assert response.status_code == 500
+    assert attempts_of(gateway) == [(SMALL, 500)]
+
+
+def test_falls_back_to_next_model_after_retries_on_503(gateway):
+    gateway.inject(ProviderFault(model=SMALL, status=503))
+
+    body = {"input": "x", "model": SMALL, "retry": {"count": 1}, "fallbacks": [{"model": COHERE}]}
+    response = embed(gateway, body)
+
+    assert response.status_code == 200
+    assert response.json()["model"] == "embed-english-v3.0"
+    assert attempts_of(gateway) == [(SMALL, 503), (SMALL, 503), (COHERE, 200)]
+
+
+def test_falls_back_through_the_list_in_order(gateway):
+    gateway.inject(ProviderFault(model=SMALL, status=500), ProviderFault(model=COHERE, status=502))
+
+    body = {
+        "input": "x",
+        "model": SMALL,
+        "retry": {"count": 0},
+        "fallbacks": [{"model": COHERE}, {"model": MISTRAL}],
+    }
+    response = embed(gateway, body)
+
+    assert response.json()["model"] == "mistral-embed"
+    assert attempts_of(gateway) == [(SMALL, 500), (COHERE, 502), (MISTRAL, 200)]
+
+
+def test_answers_the_last_failure_when_every_fallback_fails(gateway):
+    gateway.inject(ProviderFault(status=503, retry_after=7))
+
+    body = {"input": "x", "model": SMALL, "retry": {"count": 0}, "fallbacks": [{"model": COHERE}]}
+    response = embed(gateway, body)
+
+    assert response.status_code == 503
+    assert error_of(response)["code"] == "provider_overloaded"
+    assert response.headers["retry-after"] == "7"
+    assert attempts_of(gateway) == [(SMALL, 503), (COHERE, 503)]
+
+
+def test_does_not_fall_back_on_a_code_outside_fallback_on_codes(gateway):
+    gateway.inject(ProviderFault(model=SMALL, status=500))
+
+    body = {
+        "input": "x",
+        "model": SMALL,
+        "retry": {"count": 0},
+        "fallbacks": [{"model": COHERE}],
+        "fallback_on_codes": [429],
+    }
+    response = embed(gateway, body)
+
+    assert response.status_code == 500
+    assert attempts_of(gateway) == [(SMALL, 500)]
+
+
+def test_an_unknown_model_is_a_404_and_does_not_fall_back(gateway):
+    body = {"input": "x", "model": "openai/no-such-model", "fallbacks": [{"model": COHERE}]}
+
+    response = embed(gateway, body)
+
+    assert response.status_code == 404
+    assert "openai/no-such-model" in error_of(response)["message"]
+    assert attempts_of(gateway) == []
+
+
+def test_an_unknown_fallback_model_is_a_404_naming_the_field(gateway):
+    body = {"input": "x", "model": SMALL, "fallbacks": [{"model": "acme/unknown"}]}
+
+    response = embed(gateway, body)
+
+    assert response.status_code == 404
+    assert "fallbacks[0].model" in error_of(response)["message"]
+
+
+def test_a_slow_attempt_beyond_call_timeout_falls_back(gateway):
+    gateway.inject(ProviderFault(model=SMALL, latency_ms=2_000))
+
+    body = {
+        "input": "x",
+        "model": SMALL,
+        "retry": {"count": 0},
+        "timeout": {"call_timeout": 50},
+        "fallbacks": [{"model": COHERE}],
+    }
+    response = embed(gateway, body)
+
+    assert response.status_code == 200
+    assert response.json()["model"] == "embed-english-v3.0"
+    assert attempts_of(gateway) == [(SMALL, 504), (COHERE, 200)]
+
+
+def test_a_call_timeout_applies_to_each_attempt_separately(gateway):
+    gateway.inject(ProviderFault(model=SMALL, latency_ms=2_000, times=1))
+
+    body = {"input": "x", "model": SMALL, "retry": {"count": 1}, "timeout": {"call_timeout": 50}}
+    response = embed(gateway, body)
+
+    assert response.status_code == 200
+    assert attempts_of(gateway) == [(SMALL, 504), (SMALL, 200)]
+
+
+def test_a_timeout_with_nothing_left_to_try_is_a_504(gateway):
+    gateway.inject(ProviderFault(model=SMALL, latency_ms=2_000))
+
+    body = {"input": "x", "model": SMALL, "retry": {"count": 0}, "timeout": {"call_timeout": 20}}
+    response = embed(gateway, body)
+
+    assert response.status_code == 504
+    assert error_of(response)["code"] == "provider_timeout"
+    assert "call_timeout" in error_of(response)["message"]
+
+
+def test_latency_within_call_timeout_is_no_timeout(gateway):
+    gateway.inject(ProviderFault(model=SMALL, latency_ms=20))
+
+    body = {"input": "x", "model": SMALL, "timeout": {"call_timeout": 5_000}}
+
+    assert embed(gateway, body).status_code == 200
+
+
+def test_load_balancer_spreads_requests_by_weight(gateway):
+    body = {
+        "input": "x",
+        "model": SMALL,
+        "load_balancer": {
+            "type": "weight_based",
+            "models": [{"model": SMALL, "weight": 0.8}, {"model": LARGE, "weight": 0.2}],
+        },
+    }
+
+    served = Counter(embed(gateway, body).json()["model"] for _ in range(200))
+
+    assert set(served) == {"text-embedding-3-small", "text-embedding-3-large"}
+    assert 130 <= served["text-embedding-3-small"] <= 190
+
+
+def test_load_balancer_picks_only_among_its_models(gateway):
+    body = {
+        "input": "x",
+        "model": SMALL,
+        "load_balancer": {"type": "weight_based", "models": [{"model": COHERE, "weight": 1}]},
+    }
+
+    assert {embed(gateway, body).json()["model"] for _ in range(10)} == {"embed-english-v3.0"}
+
+
+class TestSeededLoadBalancer:
+    @pytest.fixture
+    def config(self):
+        return GatewayConfig(seed=42)
+
+    def test_the_same_seed_makes_the_same_picks(self, gateway, clock):
+        body = {
+            "input": "x",
+            "model": SMALL,
+            "load_balancer": {
+                "type": "weight_based",
+                "models": [{"model": SMALL, "weight": 0.5}, {"model": COHERE, "weight": 0.5}],
+            },
+        }
+        first = [embed(gateway, body).json()["model"] for _ in range(20)]
+        with LocalGateway(GatewayConfig(seed=42), clock=clock) as twin:
+            second = [embed(twin, body).json()["model"] for _ in range(20)]
+
+        assert first == second
+
+
+def test_attempts_are_recorded_as_attempt_records(gateway):
+    embed(gateway, {"input": "x", "model": SMALL})
+
+    assert gateway.requests()[-1].attempts == (Attempt(model=SMALL, status=200),)
