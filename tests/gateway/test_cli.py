@@ -1,0 +1,130 @@
+"""``orq-embeddings gateway`` as a new user runs it: start, embed once, stop; and ``--help``."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from orq_embeddings.cli import build_parser, main
+
+from .conftest import SMALL
+
+GATEWAY_FLAGS = [
+    "--host",
+    "--port",
+    "--api-key",
+    "--config",
+    "--max-inputs",
+    "--max-body-bytes",
+    "--retry-backoff",
+    "--seed",
+    "--log-level",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_gateway(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """Run the CLI in a child process; return it and its root URL once it answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orq_embeddings.cli", "gateway", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/", timeout=1)
+            return process, url
+        except httpx.TransportError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+    process.kill()
+    output = process.communicate()[0]
+    pytest.fail(f"the gateway did not start:\n{output}")
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.terminate()
+    output, _ = process.communicate(timeout=10)
+    return output
+
+
+def test_the_gateway_command_serves_until_terminated():
+    process, url = start_gateway("--log-level", "warning")
+    try:
+        response = httpx.post(
+            f"{url}/v2/router/embeddings", json={"input": "hello", "model": SMALL}
+        )
+        assert response.status_code == 200
+        assert len(response.json()["data"][0]["embedding"]) == 1536
+    finally:
+        output = stop(process)
+    # uvicorn shuts down gracefully, then lets SIGTERM end the process as it would by default.
+    assert process.returncode in (0, -signal.SIGTERM)
+    assert "Traceback" not in output
+    assert f"{url}/v2/router" in output
+
+
+def test_the_gateway_command_takes_its_api_key_and_config_file(tmp_path: Path):
+    config = tmp_path / "gateway.json"
+    config.write_text(json.dumps({"faults": {"response": [{"status": 503, "times": 1}]}}))
+    process, url = start_gateway("--api-key", "sk-cli", "--config", str(config))
+    try:
+        endpoint = f"{url}/v2/router/embeddings"
+        body = {"input": "hello", "model": SMALL}
+        assert httpx.post(endpoint, json=body).status_code == 401
+        authorized = {"Authorization": "Bearer sk-cli"}
+        assert httpx.post(endpoint, json=body, headers=authorized).status_code == 503
+        assert httpx.post(endpoint, json=body, headers=authorized).status_code == 200
+    finally:
+        output = stop(process)
+    assert "sk-cli" not in output
+
+
+def test_an_invalid_config_file_is_refused_with_exit_status_2(tmp_path: Path, capsys):
+    config = tmp_path / "gateway.json"
+    config.write_text(json.dumps({"max_inputs": 0}))
+
+    assert main(["gateway", "--config", str(config)]) == 2
+    assert "max_inputs" in capsys.readouterr().err
+
+
+def test_help_explains_every_gateway_flag():
+    gateway_help = next(
+        action.choices["gateway"]
+        for action in build_parser()._actions
+        if getattr(action, "choices", None) and "gateway" in action.choices
+    ).format_help()
+
+    for flag in GATEWAY_FLAGS:
+        described = re.search(rf"{flag}( \S+)?\s+\S", gateway_help)
+        assert described, f"{flag} is not explained in --help"
+
+
+def test_help_runs_as_a_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "orq_embeddings.cli", "gateway", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert "--api-key" in result.stdout and "Config file" in result.stdout
