@@ -123,6 +123,11 @@ class LocalGateway:
         return self._running_server().port
 
     @property
+    def pid(self) -> int:
+        """The id of the process serving: this one, or the child with ``separate_process``."""
+        return self._running_server().pid
+
+    @property
     def url(self) -> str:
         """The server's root, such as ``http://127.0.0.1:50123``."""
         host = f"[{self._host}]" if ":" in self._host else self._host

@@ -8,6 +8,7 @@ uvicorn starts, which is how port 0 becomes a known free port without a race.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import socket
 import threading
 import time
@@ -96,6 +97,10 @@ class ThreadServer:
         port: int = self._socket.getsockname()[1]
         return port
 
+    @property
+    def pid(self) -> int:
+        return os.getpid()
+
     def start(self, timeout: float) -> None:
         """Start serving; return once the server accepts connections.
 
@@ -156,6 +161,13 @@ class ProcessServer:
         if self._port is None:
             raise RuntimeError("the local gateway process has not started")
         return self._port
+
+    @property
+    def pid(self) -> int:
+        pid = self._process.pid
+        if pid is None:
+            raise RuntimeError("the local gateway process has not started")
+        return pid
 
     def start(self, timeout: float) -> None:
         """Start the child; return once it listens.
