@@ -13,7 +13,7 @@ from .app import CACHE_HEADER, TRACE_ID_HEADER, GatewayApp
 from .catalogue import BUILTIN_MODELS, PRECOMPUTED_MODEL_ID, ModelSpec
 from .config import GatewayConfig
 from .faults import FaultSet, ProviderFault, ResponseFault
-from .local import LocalGateway
+from .local import GatewayPool, LocalGateway
 from .records import Counters, RecordedRequest
 from .routing import Attempt
 
@@ -27,6 +27,7 @@ __all__ = [
     "FaultSet",
     "GatewayApp",
     "GatewayConfig",
+    "GatewayPool",
     "LocalGateway",
     "ModelSpec",
     "ProviderFault",

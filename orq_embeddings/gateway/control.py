@@ -14,7 +14,7 @@ GET       /_local_gateway/models           the catalogue
 GET       /_local_gateway/faults           the armed faults, with strikes left
 POST      /_local_gateway/faults           arm faults: a body like the config's ``faults``
 DELETE    /_local_gateway/faults           disarm every fault
-POST      /_local_gateway/reset            forget log, counters, cache, identities, faults
+POST      /_local_gateway/reset            back to how it started (see GatewayState.reset)
 ========  ===============================  ==============================================
 """
 

@@ -177,7 +177,8 @@ class LocalGateway:
         return [ModelSpec.model_validate(item) for item in self._call("GET", "models")]
 
     def reset(self) -> None:
-        """Forget the request log, counters, cache and identities, and disarm every fault."""
+        """Back to how the gateway started: request log, counters, cache and identities empty,
+        only the config's faults armed, the load balancer's randomness seeded again."""
         self._call("POST", "reset")
 
     def _running_server(self) -> ThreadServer | ProcessServer:
@@ -191,3 +192,35 @@ class LocalGateway:
         response = self._control.request(method, endpoint, content=content)
         response.raise_for_status()
         return response.json()
+
+
+class GatewayPool:
+    """Running gateways shared by many tests: one per config, reset before each use.
+
+    A reset gateway behaves as a freshly started one (see :meth:`LocalGateway.reset`), and
+    resetting takes a millisecond where a restart takes a fifth of a second.
+
+    Args:
+        clock: the clock every gateway of the pool reads (see :class:`LocalGateway`).
+    """
+
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self._clock = clock
+        self._running: dict[GatewayConfig, LocalGateway] = {}
+
+    def get(self, config: GatewayConfig) -> LocalGateway:
+        """The pool's gateway for ``config``, started if need be, reset to how it started."""
+        gateway = self._running.get(config)
+        if gateway is None:
+            gateway = LocalGateway(config, clock=self._clock)
+            gateway.start()
+            self._running[config] = gateway
+        else:
+            gateway.reset()
+        return gateway
+
+    def stop(self) -> None:
+        """Stop every gateway of the pool."""
+        for gateway in self._running.values():
+            gateway.stop()
+        self._running.clear()

@@ -1,6 +1,8 @@
 """pytest fixtures for a local orq gateway, registered as a pytest plugin by ``orq-embeddings``.
 
-``orq_gateway`` is a fresh gateway per test, listening on a free port of 127.0.0.1::
+``orq_gateway`` is a gateway on a free port of 127.0.0.1, as it was when it started, for each
+test: the session keeps one running per config and resets it before every test, which is as good
+as a fresh one and far quicker::
 
     def test_search_survives_a_provider_outage(orq_gateway):
         orq_gateway.inject(ProviderFault(model="openai/text-embedding-3-small", status=503))
@@ -25,7 +27,7 @@ from collections.abc import Iterator
 import pytest
 
 from .config import GatewayConfig
-from .local import LocalGateway
+from .local import GatewayPool, LocalGateway
 
 
 @pytest.fixture
@@ -34,8 +36,15 @@ def orq_gateway_config() -> GatewayConfig:
     return GatewayConfig()
 
 
+@pytest.fixture(scope="session")
+def orq_gateway_pool() -> Iterator[GatewayPool]:
+    """The session's running gateways, stopped when the session ends."""
+    pool = GatewayPool()
+    yield pool
+    pool.stop()
+
+
 @pytest.fixture
-def orq_gateway(orq_gateway_config: GatewayConfig) -> Iterator[LocalGateway]:
-    """A local orq gateway for one test, stopped after it."""
-    with LocalGateway(orq_gateway_config) as gateway:
-        yield gateway
+def orq_gateway(orq_gateway_config: GatewayConfig, orq_gateway_pool: GatewayPool) -> LocalGateway:
+    """A local orq gateway for one test: empty log, counters and cache; the config's faults only."""
+    return orq_gateway_pool.get(orq_gateway_config)

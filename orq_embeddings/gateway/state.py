@@ -40,12 +40,8 @@ class GatewayState:
         self.cache: ExactMatchCache[CachedResponse] = ExactMatchCache(
             clock, config.cache_max_entries
         )
-        self.router = Router(
-            self.catalogue,
-            self.faults,
-            random.Random(config.seed),  # noqa: S311 - load balancing, not security
-            config.retry_backoff_seconds,
-        )
+        self.rng = random.Random(config.seed)  # noqa: S311 - load balancing, not security
+        self.router = Router(self.catalogue, self.faults, self.rng, config.retry_backoff_seconds)
         self.requests: deque[RecordedRequest] = deque(maxlen=config.request_log_size)
         self.counters = Counters()
         #: The people requests were attributed to, by id, as orq upserts them.
@@ -59,9 +55,12 @@ class GatewayState:
             self.identities[identity.id] = identity
 
     def reset(self) -> None:
-        """Forget the log, the totals, the cache, the identities and every armed fault."""
+        """Back to how the gateway started: log, totals, cache and identities empty, the config's
+        faults armed again (and only those), the load balancer's randomness seeded again."""
         self.requests.clear()
         self.counters.reset()
         self.cache.clear()
         self.identities.clear()
         self.faults.clear()
+        self.faults.arm(self.config.faults)
+        self.rng.seed(self.config.seed)

@@ -14,7 +14,7 @@ import httpx
 import numpy as np
 import pytest
 
-from orq_embeddings.gateway import GatewayConfig, LocalGateway
+from orq_embeddings.gateway import GatewayConfig, GatewayPool, LocalGateway
 
 SMALL = "openai/text-embedding-3-small"
 LARGE = "openai/text-embedding-3-large"
@@ -45,21 +45,33 @@ class SteppedClock:
         self.now += seconds
 
 
+#: One clock for every shared gateway; each test starts it from the same time.
+_CLOCK = SteppedClock()
+
+
 @pytest.fixture
 def clock() -> SteppedClock:
-    return SteppedClock()
+    _CLOCK.now = SteppedClock().now
+    return _CLOCK
 
 
 @pytest.fixture
 def config() -> GatewayConfig:
-    """The gateway's settings; a test module overrides this to change them."""
+    """The gateway's settings; a test module or class overrides this to change them."""
     return GatewayConfig(seed=1)
 
 
+@pytest.fixture(scope="session")
+def _gateway_pool() -> Iterator[GatewayPool]:
+    pool = GatewayPool(clock=_CLOCK)
+    yield pool
+    pool.stop()
+
+
 @pytest.fixture
-def gateway(config: GatewayConfig, clock: SteppedClock) -> Iterator[LocalGateway]:
-    with LocalGateway(config, clock=clock) as running:
-        yield running
+def gateway(config: GatewayConfig, clock: SteppedClock, _gateway_pool: GatewayPool) -> LocalGateway:
+    """A gateway as it was when it started, on the stepped clock."""
+    return _gateway_pool.get(config)
 
 
 def embed(

@@ -140,6 +140,15 @@ class TestFaultsFromConfig:
         assert embed(gateway, BODY).status_code == 503
         assert embed(gateway, BODY).status_code == 200
 
+    def test_reset_arms_the_config_faults_again_and_only_them(self, gateway):
+        embed(gateway, BODY)
+        gateway.inject(ProviderFault(status=500))
+
+        gateway.reset()
+
+        assert embed(gateway, BODY).status_code == 503
+        assert embed(gateway, BODY).status_code == 200
+
 
 def test_invalid_faults_are_refused_by_the_control_endpoint(gateway):
     response = HTTP.post(

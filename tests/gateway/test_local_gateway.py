@@ -8,7 +8,7 @@ import threading
 import httpx
 import pytest
 
-from orq_embeddings.gateway import GatewayConfig, LocalGateway, ProviderFault
+from orq_embeddings.gateway import GatewayConfig, GatewayPool, LocalGateway, ProviderFault
 
 from .conftest import SMALL, embed
 
@@ -56,6 +56,22 @@ def test_a_gateway_in_a_separate_process_is_steered_like_one_in_a_thread():
 
         assert response.status_code == 503
         assert gateway.counters().attempts_by_model == {SMALL: 3}
+
+
+def test_a_pool_hands_out_one_gateway_per_config_reset_before_each_use():
+    pool = GatewayPool()
+    try:
+        first = pool.get(GatewayConfig())
+        embed(first, {"input": "x", "model": SMALL})
+
+        again = pool.get(GatewayConfig())
+        other = pool.get(GatewayConfig(max_inputs=5))
+
+        assert again is first
+        assert again.requests() == []
+        assert other is not first
+    finally:
+        pool.stop()
 
 
 def test_the_pytest_fixture_serves_a_gateway(orq_gateway):
