@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from .errors import GatewayError, invalid_request
 from .faults import FaultSet
 from .state import GatewayState
+from .validation import describe_error
 
 CONTROL_PREFIX = "/_local_gateway/"
 
@@ -60,7 +61,10 @@ def _arm_faults(state: GatewayState, body: bytes) -> Any:
     try:
         faults = FaultSet.model_validate_json(body)
     except ValidationError as error:
-        raise invalid_request(f"invalid faults: {error}") from None
+        problems = error.errors(include_url=False, include_input=False)
+        raise invalid_request(
+            "invalid faults: " + "; ".join(describe_error(problem) for problem in problems)
+        ) from None
     state.faults.arm(faults)
     return state.faults.armed().model_dump(mode="json")
 

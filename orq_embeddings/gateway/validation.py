@@ -227,10 +227,10 @@ def _options(fields: dict[str, Any], location: tuple[str, ...]) -> OrqOptions:
 
 
 def _invalid(errors: Sequence[ErrorDetails]) -> GatewayError:
-    return _bad_body([_describe(error) for error in errors])
+    return _bad_body([describe_error(error) for error in errors])
 
 
-def _describe(error: ErrorDetails) -> str:
+def describe_error(error: ErrorDetails) -> str:
     """One pydantic error as a sentence that names the field."""
     kind = error["type"]
     if kind == "json_invalid":
