@@ -12,13 +12,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-#: How a model's vectors are made: feature hashing (meaningful, cheap) or precomputed rows
-#: (meaningless, nearly free: for benchmarking a client, never for retrieval).
-EmbedderKind = Literal["hashing", "precomputed"]
+#: How a model's vectors are made: feature hashing (meaningful, cheap), precomputed rows
+#: (meaningless, nearly free: for benchmarking a client, never for retrieval), or the optional
+#: neural MiniLM model (the ``minilm`` extra).
+EmbedderKind = Literal["hashing", "precomputed", "minilm"]
 
 #: The cost-free model: vectors are looked up, not computed, so the gateway is never the
 #: bottleneck of a client benchmark.
 PRECOMPUTED_MODEL_ID = "local/precomputed"
+#: A real sentence-embedding model, served when the ``minilm`` extra is installed.
+MINILM_MODEL_ID = "local/all-MiniLM-L6-v2"
 
 
 class ModelSpec(BaseModel):
@@ -57,6 +60,7 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(id="mistral/mistral-embed", dimensions=1024),
     ModelSpec(id="jina/jina-embeddings-v3", dimensions=1024, shortening=True),
     ModelSpec(id=PRECOMPUTED_MODEL_ID, dimensions=1536, embedder="precomputed"),
+    ModelSpec(id=MINILM_MODEL_ID, dimensions=384, embedder="minilm"),
 )
 
 

@@ -195,7 +195,16 @@ class PrecomputedEmbedder(Embedder):
 
 
 def embedder_for(spec: ModelSpec) -> Embedder:
-    """A new embedder of the kind the model names."""
+    """A new embedder of the kind the model names.
+
+    Raises:
+        GatewayError: 501 for the MiniLM model when its extra is not installed.
+    """
     if spec.embedder == "precomputed":
         return PrecomputedEmbedder(spec)
+    if spec.embedder == "minilm":
+        # Imported only when asked for: it brings in torch.
+        from .minilm import MiniLMEmbedder
+
+        return MiniLMEmbedder(spec)
     return HashingEmbedder(spec)
