@@ -179,15 +179,24 @@ class GatewayApp:
         return await self._embed(request, notes)
 
     async def _embed(self, request: EmbeddingRequest, notes: _Notes) -> _Response:
-        """Vectors from the cache, or from routing (and then into the cache)."""
+        """Vectors from the exact-match cache when the request asks for it, else from routing."""
         cache = request.options.cache
-        key = None if cache is None else cache_key(request)
-        if key is not None:
-            cached = self.state.cache.get(key)
-            notes.cache = "miss" if cached is None else "hit"
-            if cached is not None:
-                notes.served_model = cached.model_id
-                return _Response(200, cached.body, {CACHE_HEADER: "hit"})
+        if cache is None:
+            _, body = await self._route(request, notes)
+            return _Response(200, body)
+        key = cache_key(request)
+        cached = self.state.cache.get(key)
+        if cached is not None:
+            notes.cache, notes.served_model = "hit", cached.model_id
+            return _Response(200, cached.body, {CACHE_HEADER: "hit"})
+        notes.cache = "miss"
+        model_id, body = await self._route(request, notes)
+        ttl = DEFAULT_TTL_SECONDS if cache.ttl is None else cache.ttl
+        self.state.cache.put(key, CachedResponse(model_id, body), ttl)
+        return _Response(200, body, {CACHE_HEADER: "miss"})
+
+    async def _route(self, request: EmbeddingRequest, notes: _Notes) -> tuple[str, bytes]:
+        """The id of the model that served the request, and the 200 body."""
         try:
             served = await self.state.router.route(request)
         except RoutingFailure as failure:
@@ -196,12 +205,7 @@ class GatewayApp:
         notes.attempts = served.attempts
         notes.served_model = served.model.id
         tokens = sum(count_tokens(item) for item in request.inputs)
-        body = embeddings_body(served.model.served_name, served.vectors, tokens)
-        if cache is None or key is None:
-            return _Response(200, body)
-        ttl = DEFAULT_TTL_SECONDS if cache.ttl is None else cache.ttl
-        self.state.cache.put(key, CachedResponse(served.model.id, body), ttl)
-        return _Response(200, body, {CACHE_HEADER: "miss"})
+        return served.model.id, embeddings_body(served.model.served_name, served.vectors, tokens)
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
         """Raise a 401 unless the request carries this gateway's key (when it has one)."""

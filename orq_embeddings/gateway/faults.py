@@ -27,6 +27,8 @@ DEFAULT_RATE_LIMIT_RETRY_AFTER = 1.0
 
 
 class _Fault(BaseModel):
+    """What both kinds of fault share: where they strike, how often, and how they fail."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: str | None = Field(default=None, min_length=1)

@@ -165,14 +165,15 @@ class Router:
             *((f"load_balancer.models[{i}].model", m.model) for i, m in enumerate(balanced)),
             *((f"fallbacks[{i}].model", f.model) for i, f in enumerate(fallbacks)),
         ]
-        specs = {model_id: self._known(field, model_id, request) for field, model_id in named}
+        specs = {model_id: self._checked(field, model_id, request) for field, model_id in named}
         first = request.model
         if balanced:
             weights = [choice.weight for choice in balanced]
             first = self._rng.choices(balanced, weights=weights)[0].model
         return [specs[first], *(specs[fallback.model] for fallback in fallbacks)]
 
-    def _known(self, field: str, model_id: str, request: EmbeddingRequest) -> ModelSpec:
+    def _checked(self, field: str, model_id: str, request: EmbeddingRequest) -> ModelSpec:
+        """The model named in ``field``, once it is known to exist and to give ``dimensions``."""
         spec = self._catalogue.get(model_id)
         if spec is None:
             raise GatewayError(

@@ -55,8 +55,11 @@ class GatewayState:
             self.identities[identity.id] = identity
 
     def reset(self) -> None:
-        """Back to how the gateway started: log, totals, cache and identities empty, the config's
-        faults armed again (and only those), the load balancer's randomness seeded again."""
+        """Put the gateway back as it started, as good as a fresh one for the next test.
+
+        The log, totals, cache and identities are emptied; the config's faults, and only those,
+        are armed again; the load balancer's randomness is seeded again.
+        """
         self.requests.clear()
         self.counters.reset()
         self.cache.clear()
