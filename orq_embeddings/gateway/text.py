@@ -14,6 +14,75 @@ from collections.abc import Sequence
 #: One input as the wire carries it: text, or the token ids of a text.
 EmbeddingInput = str | Sequence[int]
 
+#: Common English function words, which the hashing embedder weighs down.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "should",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "too",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+    ]
+)
+
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WORD_CHARACTER = re.compile(r"\w")
 
@@ -31,3 +100,15 @@ def is_word(token: str) -> bool:
 def count_tokens(item: EmbeddingInput) -> int:
     """How many tokens one input counts for in ``usage``."""
     return len(text_tokens(item)) if isinstance(item, str) else len(item)
+
+
+def plural_stripped(word: str) -> str:
+    """A crude English singular, so "branches" and "branch" share a feature: "ies" -> "y",
+    "ches"/"shes"/"xes"/"sses" lose "es", other words ending in one "s" lose it."""
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "sses")):
+        return word[:-2]
+    return word[:-1]

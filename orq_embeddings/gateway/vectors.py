@@ -18,6 +18,7 @@ process.
 from __future__ import annotations
 
 import hashlib
+import math
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -26,13 +27,15 @@ import numpy as np
 
 from .catalogue import ModelSpec
 from .encoding import EncodedVector, EncodingFormat, Matrix, encode_rows
-from .text import EmbeddingInput, is_word, text_tokens
+from .text import STOPWORDS, EmbeddingInput, is_word, plural_stripped, text_tokens
 
 #: Weights of the three kinds of feature: whole words dominate, trigrams let "embedding" and
 #: "embeddings" meet, punctuation barely counts because nearly every text has some.
 _WORD_WEIGHT = 1.0
 _TRIGRAM_WEIGHT = 0.25
 _PUNCTUATION_WEIGHT = 0.1
+#: Words nearly every English text has ("the", "what", "of") say little about its topic.
+_STOPWORD_WEIGHT = 0.1
 #: Words shorter than this add no trigrams: theirs would mostly be the word itself.
 _MIN_TRIGRAM_WORD = 4
 #: Rows in the precomputed bank: enough that a batch's vectors differ from one another.
@@ -91,6 +94,10 @@ class HashingEmbedder(Embedder):
         self._dimensions = spec.dimensions
         self._key = hashlib.blake2b(spec.id.encode("utf-8"), digest_size=32).digest()
         self._prefixes = _prefixes(spec.dimensions)
+        # A placement in a short prefix collides with most other features there; weighting it by
+        # sqrt(prefix / dimensions) keeps that noise small in a full vector, while a vector cut
+        # to the prefix still holds the feature.
+        self._prefix_weights = tuple(math.sqrt(p / spec.dimensions) for p in self._prefixes)
         self._placements: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {}
 
     def embed(
@@ -128,7 +135,10 @@ class HashingEmbedder(Embedder):
         ]
         placement = (
             tuple(word % prefix for word, prefix in zip(words, self._prefixes, strict=True)),
-            tuple(1.0 if word >> 63 else -1.0 for word in words),
+            tuple(
+                weight if word >> 63 else -weight
+                for word, weight in zip(words, self._prefix_weights, strict=True)
+            ),
         )
         if len(self._placements) >= _FEATURE_MEMO_LIMIT:
             self._placements.clear()
@@ -156,7 +166,10 @@ def _features(item: EmbeddingInput) -> Iterator[tuple[str, float]]:
         if not is_word(token):
             yield token, _PUNCTUATION_WEIGHT
             continue
-        yield token, _WORD_WEIGHT
+        if token in STOPWORDS:
+            yield token, _STOPWORD_WEIGHT
+            continue
+        yield plural_stripped(token), _WORD_WEIGHT
         if len(token) >= _MIN_TRIGRAM_WORD:
             marked = f"<{token}>"
             for start in range(len(marked) - 2):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from orq_embeddings.gateway import PRECOMPUTED_MODEL_ID
+from orq_embeddings.gateway.text import plural_stripped
 
 from .conftest import COHERE, MISTRAL, SMALL, embed, vectors_of
 
@@ -74,3 +75,9 @@ def test_the_precomputed_model_is_deterministic_and_unit_length(gateway):
     assert first.shape == (2, 1536)
     assert np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
     assert np.array_equal(first, vectors_of(embed(gateway, body)))
+
+
+def test_plural_and_singular_share_a_word_feature():
+    assert [
+        plural_stripped(w) for w in ["branches", "roses", "stories", "boxes", "glass", "bus"]
+    ] == ["branch", "rose", "story", "box", "glass", "bus"]
