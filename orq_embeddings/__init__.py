@@ -4,41 +4,91 @@ Start with :class:`OrqEmbeddingsClient`; the options models mirror orq's request
 every error it raises on purpose is an :class:`OrqError`.
 """
 
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 from ._version import __version__
-from .batching import Batch
-from .client import OrqEmbeddingsClient
-from .config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, ClientConfig
-from .dialects import Dialect
-from .errors import (
-    APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    InvalidInputError,
-    InvalidResponseError,
-    NotFoundError,
-    OrqConnectionError,
-    OrqError,
-    OrqTimeoutError,
-    PermissionDeniedError,
-    RateLimitError,
-    RedirectError,
-    RequestTimeoutError,
-    ServerError,
-)
-from .options import (
-    CacheOptions,
-    CallTimeout,
-    EmbeddingSettings,
-    Fallback,
-    Identity,
-    LoadBalancer,
-    OrqOptions,
-    RetryOptions,
-    WeightedModel,
-)
-from .responses import Usage
-from .results import BatchReport, EmbeddedBatch, EmbeddingResult, MixedModelsWarning
-from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from .batching import Batch
+    from .client import OrqEmbeddingsClient
+    from .config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, ClientConfig
+    from .dialects import Dialect
+    from .errors import (
+        APIStatusError,
+        AuthenticationError,
+        BadRequestError,
+        InvalidInputError,
+        InvalidResponseError,
+        NotFoundError,
+        OrqConnectionError,
+        OrqError,
+        OrqTimeoutError,
+        PermissionDeniedError,
+        RateLimitError,
+        RedirectError,
+        RequestTimeoutError,
+        ServerError,
+    )
+    from .options import (
+        CacheOptions,
+        CallTimeout,
+        EmbeddingSettings,
+        Fallback,
+        Identity,
+        LoadBalancer,
+        OrqOptions,
+        RetryOptions,
+        WeightedModel,
+    )
+    from .responses import Usage
+    from .results import BatchReport, EmbeddedBatch, EmbeddingResult, MixedModelsWarning
+    from .retry import RetryPolicy
+
+# Names resolve on first use, so importing a submodule (the pytest plugin of the local gateway,
+# loaded by every pytest run where this package is installed) does not import the HTTP client,
+# numpy and the rest.
+_EXPORTS = {
+    "APIStatusError": "errors",
+    "API_KEY_ENV": "config",
+    "AuthenticationError": "errors",
+    "BASE_URL_ENV": "config",
+    "BadRequestError": "errors",
+    "Batch": "batching",
+    "BatchReport": "results",
+    "CacheOptions": "options",
+    "CallTimeout": "options",
+    "ClientConfig": "config",
+    "DEFAULT_BASE_URL": "config",
+    "Dialect": "dialects",
+    "EmbeddedBatch": "results",
+    "EmbeddingResult": "results",
+    "EmbeddingSettings": "options",
+    "Fallback": "options",
+    "Identity": "options",
+    "InvalidInputError": "errors",
+    "InvalidResponseError": "errors",
+    "LoadBalancer": "options",
+    "MixedModelsWarning": "results",
+    "NotFoundError": "errors",
+    "OrqConnectionError": "errors",
+    "OrqEmbeddingsClient": "client",
+    "OrqError": "errors",
+    "OrqOptions": "options",
+    "OrqTimeoutError": "errors",
+    "PermissionDeniedError": "errors",
+    "RateLimitError": "errors",
+    "RedirectError": "errors",
+    "RequestTimeoutError": "errors",
+    "RetryOptions": "options",
+    "RetryPolicy": "retry",
+    "ServerError": "errors",
+    "Usage": "responses",
+    "WeightedModel": "options",
+}
+
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "API_KEY_ENV",

@@ -9,13 +9,37 @@ and misbehaves on request (:class:`ProviderFault`, :class:`ResponseFault`). Star
 Importing this package does not import the web server; starting one does.
 """
 
-from .app import CACHE_HEADER, TRACE_ID_HEADER, GatewayApp
-from .catalogue import BUILTIN_MODELS, PRECOMPUTED_MODEL_ID, ModelSpec
-from .config import GatewayConfig
-from .faults import FaultSet, ProviderFault, ResponseFault
-from .local import GatewayPool, LocalGateway
-from .records import Counters, RecordedRequest
-from .routing import Attempt
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .app import CACHE_HEADER, TRACE_ID_HEADER, GatewayApp
+    from .catalogue import BUILTIN_MODELS, PRECOMPUTED_MODEL_ID, ModelSpec
+    from .config import GatewayConfig
+    from .faults import FaultSet, ProviderFault, ResponseFault
+    from .local import GatewayPool, LocalGateway
+    from .records import Counters, RecordedRequest
+    from .routing import Attempt
+
+_EXPORTS = {
+    "Attempt": "routing",
+    "BUILTIN_MODELS": "catalogue",
+    "CACHE_HEADER": "app",
+    "Counters": "records",
+    "FaultSet": "faults",
+    "GatewayApp": "app",
+    "GatewayConfig": "config",
+    "GatewayPool": "local",
+    "LocalGateway": "local",
+    "ModelSpec": "catalogue",
+    "PRECOMPUTED_MODEL_ID": "catalogue",
+    "ProviderFault": "faults",
+    "RecordedRequest": "records",
+    "ResponseFault": "faults",
+    "TRACE_ID_HEADER": "app",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "BUILTIN_MODELS",

@@ -23,22 +23,28 @@ server: one starts only when a test asks for the fixture.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from .config import GatewayConfig
-from .local import GatewayPool, LocalGateway
+if TYPE_CHECKING:
+    from .config import GatewayConfig
+    from .local import GatewayPool, LocalGateway
 
 
 @pytest.fixture
 def orq_gateway_config() -> GatewayConfig:
     """The settings ``orq_gateway`` starts with; override it to change them."""
+    from .config import GatewayConfig
+
     return GatewayConfig()
 
 
 @pytest.fixture(scope="session")
 def orq_gateway_pool() -> Iterator[GatewayPool]:
     """The session's running gateways, stopped when the session ends."""
+    from .local import GatewayPool
+
     pool = GatewayPool()
     yield pool
     pool.stop()
