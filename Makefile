@@ -9,7 +9,8 @@ INSTALLED := $(VENV)/.installed
 # A second environment with the lowest framework versions pyproject.toml admits: the adapters'
 # tests must pass on both ends of each declared range.
 LOWEST := .venv-lowest
-LOWEST_PINS := "llama-index-core==0.13.0" "langchain-core==1.0.0" "langchain-tests==1.0.0"
+LOWEST_PINS := "llama-index-core==0.13.0" "langchain-core==1.0.0" "langchain-tests==1.0.0" \
+	"langchain-classic==1.0.0"
 
 .PHONY: demo test lint test-lowest bench clean
 
