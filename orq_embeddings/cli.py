@@ -3,20 +3,32 @@
 Each subcommand lives beside what it runs and registers itself here with a ``register`` function
 that adds its parser and sets ``run``, a function from the parsed arguments to an exit status.
 Subcommands import what they need only when they run, so ``--help`` stays fast.
+
+Packages outside the core add subcommands through the ``orq_embeddings.commands`` entry point
+group (``demo`` does, because it imports LangChain and LlamaIndex, which the core never does).
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 
 from .bulk import command as bulk_command
 from .gateway import command as gateway_command
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-#: The subcommands, in the order ``--help`` lists them.
+#: The core's own subcommands, listed first by ``--help``.
 SUBCOMMANDS: tuple[Register, ...] = (gateway_command.register, bulk_command.register)
+#: The entry point group through which other packages add subcommands.
+PLUGIN_GROUP = "orq_embeddings.commands"
+
+
+def plugin_subcommands() -> list[Register]:
+    """The ``register`` functions other installed packages declare, by entry point name."""
+    found = sorted(entry_points(group=PLUGIN_GROUP), key=lambda point: point.name)
+    return [point.load() for point in found]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="orq.ai embeddings: tools around the orq-embeddings client.",
     )
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in SUBCOMMANDS:
+    for register in (*SUBCOMMANDS, *plugin_subcommands()):
         register(subcommands)
     return parser
 

@@ -1,0 +1,48 @@
+"""``orq-embeddings demo`` as a new user runs it: offline, no key, right answers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from orq_embeddings_demo.rag import run_demo
+
+
+def test_every_answer_is_the_expected_passage_in_both_frameworks(monkeypatch):
+    monkeypatch.delenv("ORQ_API_KEY", raising=False)
+    said: list[str] = []
+    answers = run_demo(say=said.append)
+    assert len(answers) == 12
+    assert [answer.passage.id for answer in answers if not answer.correct] == []
+    assert any("local orq-compatible gateway" in line for line in said)
+
+
+def test_the_command_runs_offline_and_shows_options_model_usage_and_faults_survived():
+    env = {k: v for k, v in os.environ.items() if k not in ("ORQ_API_KEY", "ORQ_BASE_URL")}
+    finished = subprocess.run(
+        [sys.executable, "-m", "orq_embeddings.cli", "demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert finished.returncode == 0, finished.stderr
+    shown = finished.stdout
+    assert "retry: {'count': 2, 'on_codes': [429, 503]}" in shown
+    assert "served by text-embedding-3-small" in shown
+    assert "tokens" in shown
+    assert "Gateway attempts at the provider: [503, 200]" in shown
+    assert "12 of 12 answers are the expected passage." in shown
+
+
+def test_help_lists_the_demo_beside_the_core_commands():
+    finished = subprocess.run(
+        [sys.executable, "-m", "orq_embeddings.cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode == 0
+    for command in ("gateway", "embed", "demo"):
+        assert command in finished.stdout
