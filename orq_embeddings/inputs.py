@@ -1,8 +1,9 @@
 """Checking inputs before anything is sent, so a bad row never costs a request or shifts a vector.
 
-An input is a non-empty string, or a non-empty list of token ids (non-negative ints), which the
-router accepts as ``[[...]]``. Every problem in the whole list is reported at once, by position,
-so a caller fixing a corpus does not discover them one request at a time.
+An input is a non-empty string that UTF-8 can carry (no lone surrogates), or a non-empty list of
+token ids (non-negative ints), which the router accepts as ``[[...]]``. Every problem in the whole
+list is reported at once, by position, so a caller fixing a corpus does not discover them one
+request at a time.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ _DETAILED_PROBLEMS = 10
 def problem_with(item: object) -> str | None:
     """Say what is wrong with one input, or return None if it can be embedded."""
     if isinstance(item, str):
-        if item and not item.isspace():
-            return None
-        return "is only whitespace" if item else "is an empty string"
+        if not item or item.isspace():
+            return "is only whitespace" if item else "is an empty string"
+        return None if item.isascii() else _unencodable(item)
     if item is None:
         return "is None"
     if isinstance(item, (list, tuple)):
@@ -34,6 +35,18 @@ def problem_with(item: object) -> str | None:
             return None
         return "is a list that is not all non-negative int token ids"
     return f"is a {type(item).__name__}, not a string or a list of token ids"
+
+
+def _unencodable(text: str) -> str | None:
+    """Say where a text cannot be UTF-8 (a lone surrogate, as broken text extraction leaves)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return (
+            f"has a lone surrogate U+{ord(text[error.start]):04X} at character {error.start}, "
+            "which UTF-8 cannot carry"
+        )
+    return None
 
 
 def _compact_positions(positions: Sequence[int]) -> str:
@@ -55,7 +68,8 @@ def check_inputs(inputs: Sequence[object]) -> None:
 
     Raises:
         InvalidInputError: (a ValueError) when any input is None, not a string or token list,
-            an empty or whitespace-only string, or an empty or malformed token list.
+            an empty or whitespace-only string, a string with a lone surrogate, or an empty or
+            malformed token list.
     """
     problems = [
         (position, problem)

@@ -22,6 +22,7 @@ def test_accepts_text_and_token_ids():
         ([1, -2], "not all non-negative int token ids"),
         ([1, "2"], "not all non-negative int token ids"),
         ([True], "not all non-negative int token ids"),
+        ("text \ud800 cut", "has a lone surrogate U\\+D800 at character 5, which UTF-8 cannot"),
     ],
 )
 def test_names_what_is_wrong_with_each_kind_of_bad_input(item, problem):
