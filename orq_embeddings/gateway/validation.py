@@ -25,6 +25,7 @@ from pydantic_core import ErrorDetails
 
 from ..dialects import Dialect
 from ..options import (
+    MAX_CACHE_TTL_SECONDS,
     CacheOptions,
     CallTimeout,
     Fallback,
@@ -65,13 +66,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class _WireFallback(_Strict):
+    """``{"model": ...}``: the schema's form (the client's Fallback also takes a bare id)."""
+
+    model: NonEmptyStr
+
+
+class _WireCache(_Strict):
+    """The schema requires ``type`` (the client's CacheOptions fills it in when left out)."""
+
+    type: Literal["exact_match"]
+    ttl: int | None = Field(default=None, ge=1, le=MAX_CACHE_TTL_SECONDS)
+
+
 class _RoutingFields(_Strict):
     """The routing fields spelled the same wherever they appear."""
 
     name: NonEmptyStr | None = None
-    fallbacks: tuple[Fallback, ...] | None = None
+    fallbacks: tuple[_WireFallback, ...] | None = None
     retry: RetryOptions | None = None
-    cache: CacheOptions | None = None
+    cache: _WireCache | None = None
     timeout: CallTimeout | None = None
 
 
@@ -217,6 +231,10 @@ def _gateway_options(body: _GatewayBody) -> OrqOptions:
 
 def _options(fields: dict[str, Any], location: tuple[str, ...]) -> OrqOptions:
     """The shared options model, which adds the checks across fields (unique codes, ...)."""
+    if fields.get("fallbacks") is not None:
+        fields["fallbacks"] = tuple(Fallback(model=f.model) for f in fields["fallbacks"])
+    if fields.get("cache") is not None:
+        fields["cache"] = CacheOptions(ttl=fields["cache"].ttl)
     try:
         return OrqOptions.model_validate(fields)
     except ValidationError as error:

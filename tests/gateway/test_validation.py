@@ -268,3 +268,18 @@ def test_any_non_empty_text_is_embedded(fuzz_gateway, texts, model):
 
     assert response.status_code == 200
     assert len(response.json()["data"]) == len(texts)
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"fallbacks": [COHERE]}, "`fallbacks[0]`"),
+        ({"cache": {"ttl": 60}}, "`cache.type`"),
+        ({"retry": {"on_codes": [503]}}, "`retry.count`"),
+    ],
+    ids=["bare-string-fallback", "cache-without-type", "retry-without-count"],
+)
+def test_shapes_the_schema_does_not_allow_are_rejected_though_the_client_accepts_them(
+    gateway, options, named
+):
+    assert named in rejected(embed(gateway, {**VALID, **options}))
