@@ -146,30 +146,44 @@ class OrqEmbeddings(BaseModel, Embeddings):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, protected_namespaces=())
 
     _client: OrqEmbeddingsClient = PrivateAttr()
+    _client_made_from: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _connect(self) -> OrqEmbeddings:
-        self._client = OrqEmbeddingsClient(
-            self.model,
-            api_key=self.api_key,
-            base_url=self.base_url,
-            dimensions=self.dimensions,
-            encoding_format=self.encoding_format,
-            user=self.user,
-            orq=self.orq,
-            default_headers=self.default_headers,
-            timeout=self.request_timeout,
-            max_retries=self.max_retries,
-            batch_size=self.chunk_size,
-            max_batch_bytes=self.max_batch_bytes,
-            max_concurrency=self.max_concurrency,
-            allow_insecure_http=self.allow_insecure_http,
-        )
+        """Make the core client now, so bad settings fail at construction."""
+        _ = self.client
         return self
+
+    def _client_settings(self) -> dict[str, Any]:
+        """This model's fields as the core client's arguments."""
+        return {
+            "model": self.model,
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "dimensions": self.dimensions,
+            "encoding_format": self.encoding_format,
+            "user": self.user,
+            "orq": self.orq,
+            "default_headers": self.default_headers,
+            "timeout": self.request_timeout,
+            "max_retries": self.max_retries,
+            "batch_size": self.chunk_size,
+            "max_batch_bytes": self.max_batch_bytes,
+            "max_concurrency": self.max_concurrency,
+            "allow_insecure_http": self.allow_insecure_http,
+        }
 
     @property
     def client(self) -> OrqEmbeddingsClient:
-        """The core client: for numpy output, streamed batches, usage and serving models."""
+        """The core client, for numpy output, streamed batches, usage and serving models.
+
+        Made again when a field has changed since (attribute assignment and ``model_copy``
+        skip validation), so requests always follow the fields.
+        """
+        settings = self._client_settings()
+        if settings != self._client_made_from:
+            self._client = OrqEmbeddingsClient(**settings)
+            self._client_made_from = settings
         return self._client
 
     def with_orq_options(self, **orq: Any) -> OrqEmbeddings:
@@ -179,28 +193,28 @@ class OrqEmbeddings(BaseModel, Embeddings):
         ``with_orq_options(identity={"id": "tenant-42"})`` keeps the fallbacks and cache.
         Cheap enough to call per request.
         """
-        client = self._client.with_options(orq=orq)
+        client = self.client.with_options(orq=orq)
         copy = self.model_copy(update={"orq": client.settings.orq})
-        copy._client = client
+        copy._client, copy._client_made_from = client, copy._client_settings()
         return copy
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed texts for storage; vector ``i`` belongs to ``texts[i]``."""
         with self._progress(len(texts)) as on_batch:
-            return self._client.embed(texts, on_batch=on_batch).vectors
+            return self.client.embed(texts, on_batch=on_batch).vectors
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one query text."""
-        return self._client.embed_one(text)
+        return self.client.embed_one(text)
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Async :meth:`embed_documents`: native, on the running event loop."""
         with self._progress(len(texts)) as on_batch:
-            return (await self._client.aembed(texts, on_batch=on_batch)).vectors
+            return (await self.client.aembed(texts, on_batch=on_batch)).vectors
 
     async def aembed_query(self, text: str) -> list[float]:
         """Async :meth:`embed_query`."""
-        return await self._client.aembed_one(text)
+        return await self.client.aembed_one(text)
 
     @contextmanager
     def _progress(self, total: int) -> Iterator[Callable[[BatchReport], None] | None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -14,7 +14,6 @@ from llama_index.core.instrumentation.events.embedding import (
     EmbeddingStartEvent,
 )
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
-from tqdm.auto import tqdm
 
 from orq_embeddings import EmbeddedBatch, OrqEmbeddingsClient, OrqOptions
 from orq_embeddings.config import (
@@ -98,6 +97,7 @@ class OrqEmbedding(BaseEmbedding):
     )
 
     _client: OrqEmbeddingsClient = PrivateAttr()
+    _client_made_from: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -115,23 +115,28 @@ class OrqEmbedding(BaseEmbedding):
 
     @model_validator(mode="after")
     def _connect(self) -> OrqEmbedding:
-        self._client = OrqEmbeddingsClient(
-            self.model_name,
-            api_key=self.api_key,
-            base_url=self.base_url,
-            dimensions=self.dimensions,
-            encoding_format=self.encoding_format,
-            user=self.user,
-            orq=self.orq,
-            default_headers=self.default_headers,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            batch_size=self.embed_batch_size,
-            max_batch_bytes=self.max_batch_bytes,
-            max_concurrency=self.max_concurrency,
-            allow_insecure_http=self.allow_insecure_http,
-        )
+        """Make the core client now, so bad settings fail at construction."""
+        _ = self.client
         return self
+
+    def _client_settings(self) -> dict[str, Any]:
+        """This model's fields as the core client's arguments."""
+        return {
+            "model": self.model_name,
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "dimensions": self.dimensions,
+            "encoding_format": self.encoding_format,
+            "user": self.user,
+            "orq": self.orq,
+            "default_headers": self.default_headers,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "batch_size": self.embed_batch_size,
+            "max_batch_bytes": self.max_batch_bytes,
+            "max_concurrency": self.max_concurrency,
+            "allow_insecure_http": self.allow_insecure_http,
+        }
 
     @classmethod
     def class_name(cls) -> str:
@@ -139,8 +144,27 @@ class OrqEmbedding(BaseEmbedding):
 
     @property
     def client(self) -> OrqEmbeddingsClient:
-        """The core client: for numpy output, streamed batches, usage and serving models."""
+        """The core client, for numpy output, streamed batches, usage and serving models.
+
+        Made again when a field has changed since (``embed_model.embed_batch_size = 64``,
+        ``model_copy``), so requests always follow the fields.
+        """
+        settings = self._client_settings()
+        if settings != self._client_made_from:
+            self._client = OrqEmbeddingsClient(**settings)
+            self._client_made_from = settings
         return self._client
+
+    def with_orq_options(self, **orq: Any) -> OrqEmbedding:
+        """A copy whose requests carry other orq options, sharing this one's connections.
+
+        Options given are merged into the current ones field by field, e.g.
+        ``with_orq_options(identity={"id": "tenant-42"})`` keeps the fallbacks and cache.
+        """
+        client = self.client.with_options(orq=orq)
+        copy = self.model_copy(update={"orq": client.settings.orq})
+        copy._client, copy._client_made_from = client, copy._client_settings()
+        return copy
 
     def to_payload(self) -> dict[str, Any]:
         """What instrumentation events show of this model: no key, no headers."""
@@ -148,29 +172,29 @@ class OrqEmbedding(BaseEmbedding):
             "class_name": self.class_name(),
             "model_name": self.model_name,
             "embed_batch_size": self.embed_batch_size,
-            "base_url": self._client.config.base_url,
+            "base_url": self.client.config.base_url,
             "dimensions": self.dimensions,
         }
 
     # -- the six methods BaseEmbedding asks for ----------------------------------------------
 
     def _get_query_embedding(self, query: str) -> Embedding:
-        return self._client.embed_one(query)
+        return self.client.embed_one(query)
 
     async def _aget_query_embedding(self, query: str) -> Embedding:
-        return await self._client.aembed_one(query)
+        return await self.client.aembed_one(query)
 
     def _get_text_embedding(self, text: str) -> Embedding:
-        return self._client.embed_one(text)
+        return self.client.embed_one(text)
 
     async def _aget_text_embedding(self, text: str) -> Embedding:
-        return await self._client.aembed_one(text)
+        return await self.client.aembed_one(text)
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return self._client.embed(texts).vectors
+        return self.client.embed(texts).vectors
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return (await self._client.aembed(texts)).vectors
+        return (await self.client.aembed(texts)).vectors
 
     # -- batches, concurrently ---------------------------------------------------------------
 
@@ -186,10 +210,10 @@ class OrqEmbedding(BaseEmbedding):
         if self._needs_base_batching():
             return super().get_text_embedding_batch(texts, show_progress, **kwargs)
         vectors: list[Embedding] = []
-        with _progress(show_progress, len(texts)) as bar:
-            for embedded in self._client.iter_batches(texts):
+        with _progress(show_progress, len(texts)) as advance:
+            for embedded in self.client.iter_batches(texts):
                 vectors.extend(self._announce(texts, embedded))
-                bar.update(embedded.report.batch.size)
+                advance(embedded.report.batch.size)
         return vectors
 
     @dispatcher.span
@@ -200,10 +224,10 @@ class OrqEmbedding(BaseEmbedding):
         if self._needs_base_batching():
             return await super().aget_text_embedding_batch(texts, show_progress, **kwargs)
         vectors: list[Embedding] = []
-        with _progress(show_progress, len(texts)) as bar:
-            async for embedded in self._client.aiter_batches(texts):
+        with _progress(show_progress, len(texts)) as advance:
+            async for embedded in self.client.aiter_batches(texts):
                 vectors.extend(self._announce(texts, embedded))
-                bar.update(embedded.report.batch.size)
+                advance(embedded.report.batch.size)
         return vectors
 
     def _announce(self, texts: list[str], embedded: EmbeddedBatch) -> list[Embedding]:
@@ -221,7 +245,13 @@ class OrqEmbedding(BaseEmbedding):
 
 
 @contextmanager
-def _progress(show: bool, total: int) -> Iterator[Any]:
-    """A tqdm bar over ``total`` texts when asked for, else a stand-in that ignores updates."""
-    with tqdm(total=total, desc="Generating embeddings", unit="text", disable=not show) as bar:
-        yield bar
+def _progress(show: bool, total: int) -> Iterator[Callable[[int], object]]:
+    """A function advancing a tqdm bar over ``total`` texts, or doing nothing if not shown."""
+    if not show:
+        yield lambda done: None
+        return
+    # Imported only now: in a notebook without ipywidgets tqdm.auto warns on import.
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc="Generating embeddings", unit="text") as bar:
+        yield bar.update

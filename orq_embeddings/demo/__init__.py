@@ -1,4 +1,4 @@
-"""The end-to-end demo (``orq-embeddings demo``) and the corpus it, the notebooks and tests share."""
+"""The demo corpus that ``orq-embeddings demo``, the notebooks and the tests share."""
 
 from .corpus import QUESTIONS, Passage, load_corpus
 

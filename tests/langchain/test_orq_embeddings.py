@@ -174,3 +174,13 @@ def test_a_pickle_round_trip_gives_a_working_object(embeddings, server):
     clone = pickle.loads(pickle.dumps(embeddings))
     assert clone.embed_documents(TEXTS[:3]) == [vector_for(t) for t in TEXTS[:3]]
     assert server.requests[-1].headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_requests_follow_fields_changed_after_construction(embeddings, server):
+    embeddings.dimensions = 8
+    embeddings.model_copy(update={"user": "u-9"}).embed_query("b")
+    embeddings.embed_query("a")
+    copied, assigned = server.bodies()
+    assert copied["user"] == "u-9"
+    assert assigned["dimensions"] == 8
+    assert "user" not in assigned

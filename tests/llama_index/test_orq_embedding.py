@@ -182,3 +182,19 @@ def test_an_embeddings_cache_is_honoured(embed_model, server):
 def test_show_progress_prints_a_bar(embed_model, capsys):
     embed_model.get_text_embedding_batch(TEXTS, show_progress=True)
     assert "25/25" in capsys.readouterr().err
+
+
+def test_requests_follow_fields_changed_after_construction(embed_model, server):
+    embed_model.embed_batch_size = 10
+    embed_model.get_text_embedding_batch(TEXTS)
+    assert sorted(len(body["input"]) for body in server.bodies()) == [5, 10, 10]
+
+
+def test_with_orq_options_is_a_tenant_copy_sharing_the_pool(embed_model, server):
+    tenant = embed_model.with_orq_options(identity={"id": "tenant-42"})
+    tenant.get_query_embedding("q")
+    embed_model.get_query_embedding("q")
+    tenant_body, base_body = server.bodies()
+    assert tenant_body["orq"] == {"identity": {"id": "tenant-42"}}
+    assert "orq" not in base_body
+    assert tenant.client._connections is embed_model.client._connections
