@@ -12,7 +12,7 @@ LOWEST := .venv-lowest
 LOWEST_PINS := "llama-index-core==0.13.0" "langchain-core==1.0.0" "langchain-tests==1.0.0" \
 	"langchain-classic==1.0.0"
 
-.PHONY: demo test lint test-lowest bench clean
+.PHONY: demo test lint test-lowest notebooks bench clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## notebooks: execute the notebooks offline and save them with their outputs
+notebooks: $(INSTALLED)
+	$(BIN)/python notebooks/execute.py
 
 ## bench: throughput against the clients users would otherwise pick
 bench: $(INSTALLED)
