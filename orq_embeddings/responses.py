@@ -28,6 +28,8 @@ TRACE_ID_HEADER = "x-orq-trace-id"
 _BODY_EXCERPT_CHARS = 200
 
 Vectors = npt.NDArray[np.float32]
+#: What a vector's values may be once parsed from JSON.
+_JSON_NUMBERS = (int, float)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,25 @@ def describe_body(body: bytes, content_type: str | None) -> str:
     return f"the body is not valid JSON ({kind}, {len(body)} bytes): {excerpt!r}"
 
 
+def _json_payload(response: RawResponse) -> Any:
+    """The body parsed as JSON.
+
+    Raises:
+        ValueError: saying, safely and briefly, why the body cannot be read as JSON.
+    """
+    try:
+        return json.loads(response.body)
+    except RecursionError:
+        # Nesting deeper than the parser recurses is no reason to crash with a RecursionError.
+        raise ValueError(
+            f"the body is JSON nested too deeply to read ({len(response.body)} bytes)"
+        ) from None
+    except ValueError:
+        raise ValueError(
+            describe_body(response.body, response.headers.get("content-type"))
+        ) from None
+
+
 def _error_fields(payload: object) -> tuple[str | None, str | None]:
     """(code, message) from any of the error body generations in the spec."""
     if not isinstance(payload, dict):
@@ -108,9 +129,9 @@ def error_from_response(response: RawResponse) -> APIStatusError:
     """The typed error for a non-success response, whatever shape its body has."""
     status = response.status_code
     try:
-        payload: Any = json.loads(response.body)
-    except ValueError:
-        code, message = None, describe_body(response.body, response.headers.get("content-type"))
+        payload: Any = _json_payload(response)
+    except ValueError as unreadable:
+        code, message = None, str(unreadable)
     else:
         code, found = _error_fields(payload)
         message = found if found is not None else _status_phrase(status)
@@ -138,9 +159,13 @@ def _decode_vector(value: object) -> Vectors | str:
             return f"decodes to {len(raw)} bytes, not a whole number of float32 values"
         return np.frombuffer(raw, dtype="<f4")
     if isinstance(value, list):
-        array = np.asarray(value) if value else np.empty(0)
-        if array.ndim != 1 or array.dtype.kind not in "fi" or not array.size:
+        # type(), not isinstance(): JSON's true is a bool, which Python counts as an int.
+        if not value or not all(type(number) in _JSON_NUMBERS for number in value):
             return "is not a non-empty list of numbers"
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except OverflowError:
+            return "has an integer too large for any float"
         with np.errstate(over="ignore"):  # an overflow becomes inf, refused with the NaN check
             return array.astype(np.float32)
     return f"is {type(value).__name__}, not a list of numbers or a base64 string"
@@ -160,9 +185,9 @@ def decode_embeddings(response: RawResponse, batch: Batch) -> BatchEmbeddings:
         return InvalidResponseError(message, batch=where, trace_id=response.trace_id)
 
     try:
-        payload: Any = json.loads(response.body)
-    except ValueError:
-        raise invalid(describe_body(response.body, response.headers.get("content-type"))) from None
+        payload: Any = _json_payload(response)
+    except ValueError as unreadable:
+        raise invalid(str(unreadable)) from None
     if not isinstance(payload, dict):
         raise invalid(f"expected a JSON object, got {type(payload).__name__}")
     data = payload.get("data")

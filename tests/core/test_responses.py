@@ -123,6 +123,11 @@ def test_refuses_values_that_overflow_float32():
     invalid(ok(items([1.0], [1e39], [1.0])), r"NaN or infinite .* inputs \[11\]")
 
 
+def test_refuses_an_integer_too_large_for_any_float():
+    raw = json.dumps(ok(items([1.0], [2.0], [3.0]))).replace("[2.0]", f"[{'9' * 400}]")
+    invalid(raw.encode(), "embedding for input 11 has an integer too large for any float")
+
+
 def test_refuses_null_data():
     invalid(ok(None), "'data' is null or missing")
 
@@ -144,6 +149,9 @@ def test_refuses_a_body_that_is_not_an_object():
         (["1.0"], "not a non-empty list of numbers"),
         ([[1.0]], "not a non-empty list of numbers"),
         ([True], "not a non-empty list of numbers"),
+        ([1.0, True], "not a non-empty list of numbers"),
+        ([[1.0, 2.0], [3.0]], "not a non-empty list of numbers"),
+        ([1.0, [2.0]], "not a non-empty list of numbers"),
         ([None], "not a non-empty list of numbers"),
         (None, "is NoneType"),
         ({"values": [1.0]}, "is dict"),
@@ -169,6 +177,14 @@ def test_refuses_an_html_page_naming_its_title():
 
 def test_refuses_an_empty_body():
     invalid(b"", "the body is empty")
+
+
+def nested_too_deep(depth=100_000):
+    return b'{"data": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+def test_refuses_json_nested_too_deeply_to_read():
+    invalid(nested_too_deep(), "the body is JSON nested too deeply to read")
 
 
 # -- error responses -------------------------------------------------------------------------
@@ -254,6 +270,12 @@ def test_an_empty_error_body_is_described():
     error = error_for(b"", 500)
     assert isinstance(error, ServerError)
     assert error.message == "the body is empty"
+
+
+def test_an_error_body_nested_too_deeply_to_read_is_described():
+    error = error_for(nested_too_deep(), 502)
+    assert isinstance(error, ServerError)
+    assert error.message.startswith("the body is JSON nested too deeply to read")
 
 
 def test_a_json_error_without_a_message_uses_the_status_phrase():
