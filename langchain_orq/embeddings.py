@@ -19,6 +19,7 @@ from orq_embeddings.config import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    SAME_NAMED_SETTINGS,
 )
 
 
@@ -157,20 +158,10 @@ class OrqEmbeddings(BaseModel, Embeddings):
     def _client_settings(self) -> dict[str, Any]:
         """This model's fields as the core client's arguments."""
         return {
+            **{name: getattr(self, name) for name in SAME_NAMED_SETTINGS},
             "model": self.model,
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "dimensions": self.dimensions,
-            "encoding_format": self.encoding_format,
-            "user": self.user,
-            "orq": self.orq,
-            "default_headers": self.default_headers,
             "timeout": self.request_timeout,
-            "max_retries": self.max_retries,
             "batch_size": self.chunk_size,
-            "max_batch_bytes": self.max_batch_bytes,
-            "max_concurrency": self.max_concurrency,
-            "allow_insecure_http": self.allow_insecure_http,
         }
 
     @property
