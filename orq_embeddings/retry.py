@@ -39,7 +39,7 @@ def _seconds_from_headers(headers: Mapping[str, str], now: float) -> float | Non
         pass
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # a year beyond a C long: unreadable
         return None
     return max(0.0, float(when.timestamp()) - now)
 

@@ -63,8 +63,16 @@ def test_retry_after_is_capped():
     assert policy(max_retry_after=30).delay_for(1, error) == 30
 
 
-def test_unreadable_retry_after_falls_back_to_backoff():
-    assert policy().delay_for(1, status_error(429, **{"retry-after": "soon"})) == 0.4375
+@pytest.mark.parametrize(
+    "value",
+    [
+        "soon",
+        "Mon, 01 Jan 99999999999999999999 00:00:00 GMT",
+        "01 Jan 2024 00:00:00 +9999999999999",
+    ],
+)
+def test_unreadable_retry_after_falls_back_to_backoff(value):
+    assert policy().delay_for(1, status_error(429, **{"retry-after": value})) == 0.4375
 
 
 @pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504, 529])
