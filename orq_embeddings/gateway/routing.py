@@ -72,17 +72,25 @@ class _Policy:
 
     @classmethod
     def of(cls, options: OrqOptions) -> _Policy:
-        retry = options.retry
+        retry, timeout = options.retry, options.timeout
         return cls(
             retry_count=DEFAULT_RETRY_COUNT if retry is None else retry.count,
             retry_codes=(retry and retry.on_codes) or DEFAULT_RETRY_CODES,
             fallback_codes=options.fallback_on_codes or DEFAULT_FALLBACK_CODES,
-            call_timeout=None if options.timeout is None else options.timeout.call_timeout / 1000,
+            call_timeout=None if timeout is None else _seconds(timeout.call_timeout),
         )
 
     def falls_back_after(self, failure: GatewayError) -> bool:
         """Whether a model's final failure sends the request on to the next model."""
         return isinstance(failure, _CallTimedOut) or failure.status in self.fallback_codes
+
+
+def _seconds(call_timeout_ms: int) -> float | None:
+    """A ``call_timeout`` in seconds; one too long for a float is no deadline at all."""
+    try:
+        return call_timeout_ms / 1000
+    except OverflowError:
+        return None
 
 
 class _CallTimedOut(GatewayError):

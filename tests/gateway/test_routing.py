@@ -171,6 +171,12 @@ def test_latency_within_call_timeout_is_no_timeout(gateway):
     assert embed(gateway, body).status_code == 200
 
 
+def test_a_call_timeout_too_long_for_a_float_is_no_deadline(gateway):
+    body = {"input": "x", "model": SMALL, "timeout": {"call_timeout": 10**400}}
+
+    assert embed(gateway, body).status_code == 200
+
+
 def test_load_balancer_spreads_requests_by_weight(gateway):
     body = {
         "input": "x",
