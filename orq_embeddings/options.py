@@ -87,7 +87,7 @@ class WeightedModel(_OptionModel):
     """One model of a load balancer and its share of the traffic."""
 
     model: NonEmptyStr
-    weight: float = Field(gt=0)
+    weight: float = Field(gt=0, allow_inf_nan=False)
 
 
 class LoadBalancer(_OptionModel):

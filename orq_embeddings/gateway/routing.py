@@ -176,7 +176,9 @@ class Router:
         specs = {model_id: self._checked(field, model_id, request) for field, model_id in named}
         first = request.model
         if balanced:
-            weights = [choice.weight for choice in balanced]
+            # Relative to the largest, so that huge weights cannot sum beyond a float.
+            largest = max(choice.weight for choice in balanced)
+            weights = [choice.weight / largest for choice in balanced]
             first = self._rng.choices(balanced, weights=weights)[0].model
         return [specs[first], *(specs[fallback.model] for fallback in fallbacks)]
 

@@ -74,6 +74,11 @@ def _error_for(model, data):
             "load_balancer.models.0.weight",
             "greater than 0",
         ),
+        (
+            {"load_balancer": [{"model": "a/b", "weight": float("inf")}]},
+            "load_balancer.models.0.weight",
+            "finite number",
+        ),
         ({"load_balancer": []}, "load_balancer.models", "at least 1"),
         ({"timeout": {"call_timeout": 0}}, "timeout.call_timeout", "greater than or equal to 1"),
         ({"identity": {"id": ""}}, "identity.id", "at least 1 character"),

@@ -8,7 +8,7 @@ import pytest
 
 from orq_embeddings.gateway import Attempt, GatewayConfig, LocalGateway, ProviderFault
 
-from .conftest import COHERE, LARGE, MISTRAL, SMALL, embed, error_of
+from .conftest import COHERE, LARGE, MISTRAL, SMALL, embed, embed_raw, error_of
 
 
 def attempts_of(gateway) -> list[tuple[str, int]]:
@@ -191,6 +191,33 @@ def test_load_balancer_spreads_requests_by_weight(gateway):
 
     assert set(served) == {"text-embedding-3-small", "text-embedding-3-large"}
     assert 130 <= served["text-embedding-3-small"] <= 190
+
+
+def test_load_balancer_weights_summing_beyond_a_float_still_pick_by_weight(gateway):
+    body = {
+        "input": "x",
+        "model": SMALL,
+        "load_balancer": {
+            "type": "weight_based",
+            "models": [{"model": SMALL, "weight": 1e308}, {"model": LARGE, "weight": 1e308}],
+        },
+    }
+
+    served = {embed(gateway, body).json()["model"] for _ in range(20)}
+
+    assert served == {"text-embedding-3-small", "text-embedding-3-large"}
+
+
+def test_an_infinite_load_balancer_weight_is_a_400_naming_the_field(gateway):
+    raw = (
+        b'{"input": "x", "model": "%s", "load_balancer": {"type": "weight_based", '
+        b'"models": [{"model": "%s", "weight": Infinity}]}}' % (SMALL.encode(), SMALL.encode())
+    )
+
+    response = embed_raw(gateway, raw)
+
+    assert response.status_code == 400
+    assert "load_balancer.models[0].weight" in error_of(response)["message"]
 
 
 def test_load_balancer_picks_only_among_its_models(gateway):
