@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -197,6 +197,59 @@ def decode_embeddings(response: RawResponse, batch: Batch) -> BatchEmbeddings:
     if len(data) != batch.size:
         raise invalid(f"expected {batch.size} embeddings, got {len(data)}")
 
+    vectors = _packed_base64(data)
+    if vectors is None:
+        vectors = _placed_by_index(data, batch, invalid)
+    finite_rows = np.isfinite(vectors).all(axis=1)
+    if not finite_rows.all():
+        bad = (np.flatnonzero(~finite_rows) + batch.start).tolist()
+        raise invalid(f"NaN or infinite values in the embeddings of inputs {bad}")
+    return BatchEmbeddings(
+        vectors=vectors,
+        model=_string_or_none(payload.get("model")),
+        usage=_usage(payload.get("usage")),
+        trace_id=response.trace_id,
+    )
+
+
+def _packed_base64(data: list[Any]) -> Vectors | None:
+    """The usual response decoded in one pass, or None when it is not the usual one.
+
+    Usual: items in index order, each embedding a base64 string of one length that decodes to
+    whole float32 values without padding. Joined, they are one base64 text that decodes to the
+    whole matrix at once, which saves a decode, an array and a copy per vector. Anything else
+    (floats, padding, another order, a malformed item) is left to :func:`_placed_by_index`,
+    which decodes it or says exactly what is wrong.
+    """
+    strings: list[str] = []
+    for position, item in enumerate(data):
+        if type(item) is not dict:
+            return None
+        index, embedding = item.get("index"), item.get("embedding")
+        if type(index) is not int or index != position or type(embedding) is not str:
+            return None
+        strings.append(embedding)
+    width = len(strings[0])
+    # 16 base64 characters are 12 bytes, three float32 values, and never need padding.
+    if not width or width % 16 or any(len(string) != width for string in strings):
+        return None
+    try:
+        raw = base64.b64decode("".join(strings), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != len(strings) * width // 4 * 3:  # padding inside: not the usual response
+        return None
+    return np.frombuffer(raw, dtype="<f4").reshape(len(strings), -1).astype(np.float32)
+
+
+def _placed_by_index(
+    data: list[Any], batch: Batch, invalid: Callable[[str], InvalidResponseError]
+) -> Vectors:
+    """Each item decoded on its own and placed by its ``index``: any order, any mix of encodings.
+
+    Raises:
+        InvalidResponseError: (made by ``invalid``) naming the first item that does not fit.
+    """
     vectors: Vectors | None = None
     filled = np.zeros(batch.size, dtype=bool)
     for position, item in enumerate(data):
@@ -220,16 +273,7 @@ def decode_embeddings(response: RawResponse, batch: Batch) -> BatchEmbeddings:
         vectors[index] = vector
         filled[index] = True
     assert vectors is not None  # batch.size >= 1 and the count matched
-    finite_rows = np.isfinite(vectors).all(axis=1)
-    if not finite_rows.all():
-        bad = (np.flatnonzero(~finite_rows) + batch.start).tolist()
-        raise invalid(f"NaN or infinite values in the embeddings of inputs {bad}")
-    return BatchEmbeddings(
-        vectors=vectors,
-        model=_string_or_none(payload.get("model")),
-        usage=_usage(payload.get("usage")),
-        trace_id=response.trace_id,
-    )
+    return vectors
 
 
 def _string_or_none(value: object) -> str | None:

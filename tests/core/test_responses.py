@@ -70,6 +70,41 @@ def test_accepts_a_mix_of_base64_and_float_lists():
     assert decode_embeddings(response(payload), BATCH).vectors[1].tolist() == [2.0, 3.0]
 
 
+# Three float32 values are 16 base64 characters without padding: the shape of every usual
+# response (1536 values, 3072, ...), which is decoded for the whole batch at once.
+UNPADDED = [[0.5, -1.25, 2.0], [1.0, 2.0, 3.0], [-4.0, 5.5, 6.0]]
+
+
+def test_decodes_unpadded_base64_vectors_into_a_writable_float32_matrix():
+    decoded = decode_embeddings(response(ok(items(*map(b64, UNPADDED)))), BATCH)
+    assert decoded.vectors.tolist() == UNPADDED
+    assert decoded.vectors.dtype == np.float32
+    assert decoded.vectors.flags.writeable
+
+
+def test_places_unpadded_base64_vectors_by_index_not_by_position():
+    payload = ok(items(*map(b64, UNPADDED), order=[2, 0, 1]))
+    assert decode_embeddings(response(payload), BATCH).vectors.tolist() == UNPADDED
+
+
+def test_refuses_unpadded_base64_vectors_of_different_lengths():
+    data = items(*map(b64, UNPADDED))
+    data[1]["embedding"] = b64([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    invalid(ok(data), "different lengths.*input 11 has 6")
+
+
+def test_refuses_an_unpadded_base64_vector_with_a_character_outside_base64():
+    data = items(*map(b64, UNPADDED))
+    data[2]["embedding"] = "*" + data[2]["embedding"][1:]
+    invalid(ok(data), "embedding for input 12 is a string that is not valid base64")
+
+
+def test_refuses_nan_in_unpadded_base64_naming_the_input():
+    data = items(*map(b64, UNPADDED))
+    data[1]["embedding"] = b64([1.0, float("inf"), 3.0])
+    invalid(ok(data), r"NaN or infinite .* inputs \[11\]")
+
+
 def test_missing_or_malformed_usage_is_not_an_error():
     payload = ok(items([1.0], [2.0], [3.0]))
     payload["usage"] = {"prompt_tokens": "many"}
