@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from pydantic import SecretStr
@@ -37,7 +37,13 @@ from .dialects import Dialect, encode_request, request_template
 from .errors import InvalidResponseError, OrqError
 from .inputs import EmbeddingInput, check_inputs
 from .options import EmbeddingSettings, EncodingFormat, OrqOptions
-from .responses import BatchEmbeddings, RawResponse, Vectors, interpret
+from .responses import (
+    BatchEmbeddings,
+    RawResponse,
+    Vectors,
+    decode_embeddings,
+    raise_for_status,
+)
 from .results import BatchReport, EmbeddedBatch, EmbeddingResult, warn_if_mixed
 from .retry import RetryPolicy
 
@@ -50,7 +56,14 @@ _LOOKAHEAD_PER_SLOT = 2
 _DECODE_OFF_LOOP_BYTES = 1 << 20
 
 OnBatch = Callable[[BatchReport], None]
-_Sent = tuple[Batch, BatchEmbeddings, int]
+
+
+class _Fetched(NamedTuple):
+    """A batch's successful response, not yet decoded, and the attempts it took."""
+
+    batch: Batch
+    response: RawResponse
+    attempts: int
 
 
 class OrqEmbeddingsClient:
@@ -286,8 +299,8 @@ class OrqEmbeddingsClient:
         """
         batches = self._plan(inputs)
         checks = _CallChecks(self.settings, on_batch)
-        for batch, embeddings, attempts in self._send_all(inputs, batches):
-            yield checks.accept(batch, embeddings, attempts)
+        for fetched in self._send_all(inputs, batches):
+            yield checks.accept(fetched.batch, self._decode(fetched), fetched.attempts)
         checks.finish()
 
     async def aiter_batches(
@@ -296,8 +309,8 @@ class OrqEmbeddingsClient:
         """Async :meth:`iter_batches`."""
         batches = self._plan(inputs)
         checks = _CallChecks(self.settings, on_batch)
-        async for batch, embeddings, attempts in self._asend_all(inputs, batches):
-            yield checks.accept(batch, embeddings, attempts)
+        async for fetched in self._asend_all(inputs, batches):
+            yield checks.accept(fetched.batch, await self._adecode(fetched), fetched.attempts)
         checks.finish()
 
     # -- planning and sending ------------------------------------------------------------------
@@ -326,7 +339,12 @@ class OrqEmbeddingsClient:
         )
         return delay
 
-    def _send(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> _Sent:
+    def _send(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> _Fetched:
+        """Post ``batch`` until it succeeds or the retry policy gives up; leave it undecoded.
+
+        The caller's thread decodes (:meth:`_decode`), so this one is free for the next batch as
+        soon as a body is in: requests keep going out while earlier vectors are decoded.
+        """
         body = self._encode(inputs, batch)
         transport = self._connections.transport()
         for attempt in itertools.count(1):
@@ -334,12 +352,14 @@ class OrqEmbeddingsClient:
                 with self._connections.slots:
                     response = transport.post(self._url, body, self._headers, self.config.timeout)
                 _log_response(batch, response)
-                return batch, interpret(response, batch), attempt
+                raise_for_status(response)
+                return _Fetched(batch, response, attempt)
             except OrqError as error:
                 self._sleep(self._delay_or_raise(error, attempt, batch))
         raise AssertionError("unreachable")
 
-    async def _asend(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> _Sent:
+    async def _asend(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> _Fetched:
+        """Async :meth:`_send`."""
         body = self._encode(inputs, batch)
         connections = await self._connections.for_running_loop()
         for attempt in itertools.count(1):
@@ -349,15 +369,31 @@ class OrqEmbeddingsClient:
                         self._url, body, self._headers, self.config.timeout
                     )
                 _log_response(batch, response)
-                if len(response.body) > _DECODE_OFF_LOOP_BYTES:
-                    return batch, await asyncio.to_thread(interpret, response, batch), attempt
-                return batch, interpret(response, batch), attempt
+                raise_for_status(response)
+                return _Fetched(batch, response, attempt)
             except OrqError as error:
                 await self._async_sleep(self._delay_or_raise(error, attempt, batch))
         raise AssertionError("unreachable")
 
-    def _send_all(self, inputs: Sequence[EmbeddingInput], batches: list[Batch]) -> Iterator[_Sent]:
-        """Send every batch, ``max_concurrency`` at a time, yielding results in batch order."""
+    def _decode(self, fetched: _Fetched) -> BatchEmbeddings:
+        """The vectors of a successful response. A malformed one is final: it is not retried."""
+        try:
+            return decode_embeddings(fetched.response, fetched.batch)
+        except InvalidResponseError as error:
+            where = f"{fetched.batch.describe()}, after {fetched.attempts} attempt(s)"
+            _note(error, f"{where} to {self._url}")
+            raise
+
+    async def _adecode(self, fetched: _Fetched) -> BatchEmbeddings:
+        """:meth:`_decode`, in a worker thread for a large body so the event loop stays free."""
+        if len(fetched.response.body) > _DECODE_OFF_LOOP_BYTES:
+            return await asyncio.to_thread(self._decode, fetched)
+        return self._decode(fetched)
+
+    def _send_all(
+        self, inputs: Sequence[EmbeddingInput], batches: list[Batch]
+    ) -> Iterator[_Fetched]:
+        """Send every batch, ``max_concurrency`` at a time, yielding responses in batch order."""
         if len(batches) <= 1 or self.config.max_concurrency == 1:
             for batch in batches:
                 yield self._send(inputs, batch)
@@ -365,7 +401,7 @@ class OrqEmbeddingsClient:
         executor = self._connections.executor()
         upcoming = iter(batches)
         lookahead = _LOOKAHEAD_PER_SLOT * self.config.max_concurrency
-        window: deque[Future[_Sent]] = deque(
+        window: deque[Future[_Fetched]] = deque(
             executor.submit(self._send, inputs, batch)
             for batch in itertools.islice(upcoming, lookahead)
         )
@@ -381,7 +417,7 @@ class OrqEmbeddingsClient:
 
     async def _asend_all(
         self, inputs: Sequence[EmbeddingInput], batches: list[Batch]
-    ) -> AsyncIterator[_Sent]:
+    ) -> AsyncIterator[_Fetched]:
         """Async :meth:`_send_all`: tasks on the running loop, awaited in batch order."""
         if len(batches) <= 1:
             for batch in batches:
@@ -389,7 +425,7 @@ class OrqEmbeddingsClient:
             return
         upcoming = iter(batches)
         lookahead = _LOOKAHEAD_PER_SLOT * self.config.max_concurrency
-        window: deque[asyncio.Task[_Sent]] = deque(
+        window: deque[asyncio.Task[_Fetched]] = deque(
             asyncio.ensure_future(self._asend(inputs, batch))
             for batch in itertools.islice(upcoming, lookahead)
         )

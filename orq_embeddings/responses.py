@@ -290,11 +290,11 @@ def _usage(value: object) -> Usage | None:
     return Usage(prompt, total)
 
 
-def interpret(response: RawResponse, batch: Batch) -> BatchEmbeddings:
-    """Vectors for a 2xx response; otherwise raise the error the status and body call for."""
+def raise_for_status(response: RawResponse) -> None:
+    """Return for a 2xx response; otherwise raise the error the status and body call for."""
     status = response.status_code
     if 200 <= status < 300:
-        return decode_embeddings(response, batch)
+        return
     if 300 <= status < 400:
         location = response.headers.get("location", "an unnamed location")
         raise RedirectError(
@@ -302,3 +302,9 @@ def interpret(response: RawResponse, batch: Batch) -> BatchEmbeddings:
             "so the API key is never sent elsewhere; set base_url to the final address."
         )
     raise error_from_response(response)
+
+
+def interpret(response: RawResponse, batch: Batch) -> BatchEmbeddings:
+    """Vectors for a 2xx response; otherwise raise the error the status and body call for."""
+    raise_for_status(response)
+    return decode_embeddings(response, batch)
