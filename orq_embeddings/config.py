@@ -92,7 +92,8 @@ class ClientConfig(BaseModel):
         dialect: the wire dialect; by default inferred from ``base_url``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # An error never echoes the value it was given: that value could be the key.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     api_key: SecretStr | None = None
     base_url: str = DEFAULT_BASE_URL
@@ -111,6 +112,20 @@ class ClientConfig(BaseModel):
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         return value or None
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_fits_a_header(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse now a key no request could carry, which would otherwise fail every call."""
+        key = "" if value is None else value.get_secret_value()
+        for position, character in enumerate(key):
+            if not "!" <= character <= "~":
+                raise ValueError(
+                    f"api_key has a character an HTTP header cannot carry at position "
+                    f"{position} of {len(key)} (whitespace, a control character or non-ASCII; "
+                    "a newline read with the key from a file?)"
+                )
+        return value
 
     @field_validator("base_url")
     @classmethod

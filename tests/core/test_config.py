@@ -83,6 +83,23 @@ def test_rejects_out_of_range_settings_naming_the_field(field, value):
         OrqEmbeddingsClient("m", api_key=KEY, **{field: value})
 
 
+@pytest.mark.parametrize(
+    "key", [KEY + "\n", " " + KEY, KEY + "\r\nX-Injected: 1", KEY + "\u00e9"], ids=repr
+)
+def test_a_key_no_header_can_carry_is_refused_without_showing_it(key):
+    with pytest.raises(ValueError, match="api_key has a character an HTTP header cannot") as caught:
+        OrqEmbeddingsClient("m", api_key=key)
+    assert KEY not in str(caught.value)
+
+
+def test_a_key_of_the_wrong_type_is_refused_without_showing_it():
+    key = (KEY,)  # a trailing comma after the key makes a tuple
+
+    with pytest.raises(ValueError, match="api_key") as caught:
+        OrqEmbeddingsClient("m", api_key=key)  # type: ignore[arg-type]
+    assert KEY not in str(caught.value)
+
+
 def test_the_key_appears_in_no_repr_str_or_dump():
     client = OrqEmbeddingsClient("m", api_key=KEY, default_headers={"X-Team": "search"})
     shown = [
