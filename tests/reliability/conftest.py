@@ -1,0 +1,48 @@
+"""Fixtures for the reliability suite: the gateway it runs against, the six surfaces, the stage
+where faults are provoked, and the reference vectors every result is held to."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from orq_embeddings.gateway import GatewayConfig, LocalGateway
+from tests.reliability.stage import Reference, Stage
+from tests.reliability.surfaces import HASHING_64, KEY, SURFACE_RUNNERS, Surface
+
+
+@pytest.fixture
+def orq_gateway_config() -> GatewayConfig:
+    """The suite's gateway wants the fake key, as orq.ai wants a real one."""
+    return GatewayConfig(api_key=KEY, models=(HASHING_64,))
+
+
+@pytest.fixture(params=list(SURFACE_RUNNERS))
+def surface(request: pytest.FixtureRequest) -> Surface:
+    run, records_waits = SURFACE_RUNNERS[request.param]
+    return Surface(request.param, run, records_waits)
+
+
+@pytest.fixture(scope="session")
+def reference() -> Iterator[Reference]:
+    with LocalGateway(GatewayConfig(models=(HASHING_64,))) as gateway:
+        truth = Reference(gateway)
+        yield truth
+        truth.close()
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port of 127.0.0.1 that refuses connections: bound, so no one takes it, not listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+@pytest.fixture
+def stage(orq_gateway, server, closed_port, reference, caplog) -> Stage:
+    caplog.set_level(logging.INFO, logger="orq_embeddings")
+    return Stage(orq_gateway, server, closed_port, reference, caplog)
