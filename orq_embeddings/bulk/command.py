@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..client import OrqEmbeddingsClient
 from ..config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_MAX_CONCURRENCY
@@ -128,10 +129,12 @@ def run_embed_command(args: argparse.Namespace) -> int:
         strict=args.strict,
     )
     try:
-        with client:
+        try:
             result = run_bulk_job(job, client, progress=args.progress)
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+        except KeyboardInterrupt:
+            _exit_now(EXIT_INTERRUPTED)
+        finally:
+            client.close()
     except BadRowsError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_ROWS
@@ -145,3 +148,14 @@ def run_embed_command(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _exit_now(status: int) -> NoReturn:
+    """Leave at once after Ctrl-C: every finished chunk is already on disk.
+
+    A normal exit would wait for the requests still in flight (each up to the client's timeout)
+    before the process could end; their batches are not saved either way, so they are abandoned.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
