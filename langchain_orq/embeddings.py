@@ -137,14 +137,20 @@ class OrqEmbeddings(BaseModel, Embeddings):
     """Most bytes of text per request."""
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
     """Most requests in flight at once."""
-    default_headers: dict[str, str] | None = Field(default=None, repr=False)
-    """Extra headers on every request."""
+    default_headers: dict[str, str] | None = Field(default=None, repr=False, exclude=True)
+    """Extra headers on every request; kept out of repr and dumps (they may hold credentials)."""
     show_progress_bar: bool = False
     """Show a tqdm progress bar advancing per batch."""
     allow_insecure_http: bool = False
     """Allow the key over plain http to a non-loopback host."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, protected_namespaces=())
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        protected_namespaces=(),
+        # A key passed as the wrong type must not be echoed in the validation error.
+        hide_input_in_errors=True,
+    )
 
     _client: OrqEmbeddingsClient = PrivateAttr()
     _client_made_from: dict[str, Any] = PrivateAttr(default_factory=dict)

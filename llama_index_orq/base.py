@@ -13,7 +13,7 @@ from llama_index.core.instrumentation.events.embedding import (
     EmbeddingEndEvent,
     EmbeddingStartEvent,
 )
-from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from orq_embeddings import EmbeddedBatch, OrqEmbeddingsClient, OrqOptions
 from orq_embeddings.config import (
@@ -96,6 +96,9 @@ class OrqEmbedding(BaseEmbedding):
     allow_insecure_http: bool = Field(
         default=False, description="Allow the key over plain http to a non-loopback host."
     )
+
+    # A key passed as the wrong type must not be echoed in the validation error.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     _client: OrqEmbeddingsClient = PrivateAttr()
     _client_made_from: dict[str, Any] = PrivateAttr(default_factory=dict)

@@ -81,7 +81,8 @@ class ClientConfig(BaseModel):
             (the local gateway).
         base_url: the router (``.../v2/router``, the default) or the legacy gateway
             (``.../v2/gateway``).
-        default_headers: extra headers on every request. Their values are kept out of the repr.
+        default_headers: extra headers on every request; kept out of the repr and dumps, as they
+            may carry credentials.
         timeout: seconds one attempt may take, from connecting to the last byte of the response.
             Distinct from orq's ``timeout.call_timeout`` (milliseconds, per provider attempt).
         max_retries: the client's retries after the first attempt (see RetryPolicy).
@@ -97,7 +98,7 @@ class ClientConfig(BaseModel):
 
     api_key: SecretStr | None = None
     base_url: str = DEFAULT_BASE_URL
-    default_headers: dict[str, str] = Field(default_factory=dict, repr=False)
+    default_headers: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
@@ -137,6 +138,11 @@ class ClientConfig(BaseModel):
             )
         if parts.query or parts.fragment:
             raise ValueError(f"base_url must not carry a query or fragment, got {value!r}")
+        if parts.username is not None or parts.password is not None:
+            # Credentials in a URL end up in error messages and logs; keys belong in api_key.
+            raise ValueError(
+                "base_url must not carry credentials (user:password@); pass the key as api_key"
+            )
         return value.rstrip("/")
 
     @model_validator(mode="after")

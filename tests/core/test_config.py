@@ -127,3 +127,14 @@ def test_config_is_immutable():
     config = ClientConfig(api_key=KEY)
     with pytest.raises(ValueError, match="frozen"):
         config.timeout = 5  # type: ignore[misc]
+
+
+def test_credentials_in_the_base_url_are_refused():
+    with pytest.raises(ValueError, match="must not carry credentials"):
+        OrqEmbeddingsClient("m", api_key=KEY, base_url="https://user:pw@api.orq.ai/v2/router")
+
+
+def test_default_header_values_stay_out_of_dumps():
+    client = OrqEmbeddingsClient("m", api_key=KEY, default_headers={"X-Api-Key": "hdr-secret"})
+    assert "hdr-secret" not in str(client.config.model_dump())
+    assert "hdr-secret" not in client.config.model_dump_json()

@@ -184,3 +184,16 @@ def test_requests_follow_fields_changed_after_construction(embeddings, server):
     assert copied["user"] == "u-9"
     assert assigned["dimensions"] == 8
     assert "user" not in assigned
+
+
+def test_a_key_of_the_wrong_type_is_not_echoed_in_the_error(server):
+    with pytest.raises(ValidationError, match="api_key") as caught:
+        OrqEmbeddings(model="m", base_url=server.base_url, api_key=(KEY,))
+    assert KEY not in str(caught.value)
+
+
+def test_default_header_values_stay_out_of_dumps(server):
+    embeddings = OrqEmbeddings(
+        model="m", base_url=server.base_url, default_headers={"X-Api-Key": "hdr-secret"}
+    )
+    assert "hdr-secret" not in str(embeddings.model_dump()) + embeddings.model_dump_json()

@@ -198,3 +198,9 @@ def test_with_orq_options_is_a_tenant_copy_sharing_the_pool(embed_model, server)
     assert tenant_body["orq"] == {"identity": {"id": "tenant-42"}}
     assert "orq" not in base_body
     assert tenant.client._connections is embed_model.client._connections
+
+
+def test_a_key_of_the_wrong_type_is_not_echoed_in_the_error(server):
+    with pytest.raises(ValidationError, match="api_key") as caught:
+        OrqEmbedding(model_name="m", base_url=server.base_url, api_key=(KEY,))
+    assert KEY not in str(caught.value)
