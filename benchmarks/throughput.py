@@ -4,7 +4,9 @@ Every client embeds the same 10,000 deterministic passages into 1536-d vectors, 
 local gateway, in the same run: once with no added latency and once with 200 ms added to every
 request (a ResponseFault with no model and no ``times`` strikes every request). The gateway runs
 in a child process on the other core and serves ``local/precomputed``-style vectors (looked up,
-not computed) under the model id the OpenAI clients send, so the gateway is never the bottleneck.
+not computed) under the model id the OpenAI clients send. Its own work per request (validating,
+counting tokens, writing the body) is not free, so the table shows the CPU it spent per client:
+every client pays it, and concurrent requests queue for it on the gateway's one event loop.
 
 Each client runs at its defaults (only URL, key and model set) in a fresh subprocess, so imports,
 warm connections and memory peaks never carry over from one client to the next. Runs are
@@ -59,6 +61,12 @@ NUMPY_BOUND_SLACK = 150_000_000
 #: Throughput targets (ours / peer, same mode) by added latency and peer.
 TARGETS = {0: {"OpenAIEmbeddings": 3.0}, 200: {"OpenAIEmbeddings": 5.0, "OpenAIEmbedding": 20.0}}
 UNUSED_KEY = "sk-unused-by-the-local-gateway"
+RESULTS_TITLE = (
+    "# Benchmark results\n\n"
+    "Written by `benchmarks/throughput.py --results benchmarks/RESULTS.md` (the same run `make "
+    "bench` prints); its docstring describes the method. Figures are from one machine at one "
+    "time: rerun it to see your own."
+)
 #: Memory figures are in decimal megabytes, as the bound is stated.
 MB = 1_000_000
 
@@ -289,20 +297,36 @@ def measure(embed: Callable[[list[str]], Any], texts: list[str]) -> Measurement:
     return Measurement(seconds, cpu, peak, *summary(vectors))
 
 
+def float_lists_seconds(count: int) -> float:
+    """CPU seconds to turn ``count`` float32 vectors into lists of Python floats.
+
+    LangChain's and LlamaIndex's interfaces return lists, so every list-returning client pays
+    this for its result whatever else it does: it bounds them all.
+    """
+    import numpy as np
+
+    matrix = np.random.default_rng(0).standard_normal((count, DIMENSIONS), dtype=np.float32)
+    started = time.process_time()
+    lists = matrix.tolist()
+    seconds = time.process_time() - started
+    del lists
+    return seconds
+
+
 def child(name: str, url: str, count: int) -> None:
     """The child process's whole job: measure one client and print the result as JSON."""
     embed = blocking(client_named(name).make(url))
     print(json.dumps(asdict(measure(embed, corpus(count)))))
 
 
-def in_child(*arguments: str) -> Measurement:
-    """Run this script with ``arguments`` in a fresh interpreter and read its measurement."""
+def in_child(*arguments: str) -> Any:
+    """Run this script with ``arguments`` in a fresh interpreter and read the JSON it prints."""
     done = subprocess.run(
         [sys.executable, __file__, *arguments], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(arguments)} failed:\n{done.stderr}")
-    return Measurement(**json.loads(done.stdout.splitlines()[-1]))
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 # -- the runs, against one gateway per latency --------------------------------------------------
@@ -315,6 +339,7 @@ class Run:
     measurement: Measurement
     requests: int
     peak_in_flight: int
+    gateway_cpu_seconds: float
 
 
 @dataclass(frozen=True)
@@ -338,6 +363,10 @@ class Figures:
         return statistics.median(run.measurement.cpu_seconds for run in self.runs)
 
     @property
+    def gateway_cpu_seconds(self) -> float:
+        return statistics.median(run.gateway_cpu_seconds for run in self.runs)
+
+    @property
     def peak_mb(self) -> float:
         return max(run.measurement.peak_bytes for run in self.runs) / MB
 
@@ -357,13 +386,25 @@ def gateway_config(latency_ms: int) -> Any:
     )
 
 
+def cpu_seconds_of(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
 def run_once(gateway: Any, client: Client, count: int) -> Run:
     gateway.reset()  # zero the counters; the warm-up's one request cannot raise the peak
-    measurement = in_child("--child", client.name, "--url", gateway.url, "--texts", str(count))
+    gateway_cpu = cpu_seconds_of(gateway.pid)
+    measurement = Measurement(
+        **in_child("--child", client.name, "--url", gateway.url, "--texts", str(count))
+    )
+    gateway_cpu = cpu_seconds_of(gateway.pid) - gateway_cpu
     if (measurement.rows, measurement.width) != (count, DIMENSIONS):
         raise RuntimeError(f"{client.name} returned {measurement.rows}x{measurement.width}")
     counters = gateway.counters()
-    return Run(measurement, counters.requests - WARMUP_REQUESTS, counters.peak_in_flight)
+    requests = counters.requests - WARMUP_REQUESTS
+    return Run(measurement, requests, counters.peak_in_flight, gateway_cpu)
 
 
 def run_latency(
@@ -388,9 +429,13 @@ def run_latency(
 
 
 def numpy_memory(url: str, count: int) -> Measurement:
-    return in_child(
-        "--child", "OrqEmbeddingsClient.embed_numpy", "--url", url, "--texts", str(count)
-    )
+    arguments = ("--child", "OrqEmbeddingsClient.embed_numpy", "--url", url, "--texts", str(count))
+    return Measurement(**in_child(*arguments))
+
+
+def float_lists_floor(count: int, repeats: int) -> float:
+    """The fastest of ``repeats`` fresh processes at :func:`float_lists_seconds`."""
+    return min(in_child("--float-lists", "--texts", str(count)) for _ in range(repeats))
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -412,6 +457,19 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join([line(rows[0]), "|" + "|".join(rule) + "|", *map(line, rows[1:])])
 
 
+THROUGHPUT_COLUMNS = (
+    "client.call",
+    "texts/s",
+    "range",
+    "CPU s",
+    "gateway CPU s",
+    "peak MB",
+    "requests",
+    "peak in flight",
+    "vectors",
+)
+
+
 def throughput_table(figures: Sequence[Figures], max_concurrency: int) -> str:
     def row(f: Figures) -> list[str]:
         flight = f"{f.peak_in_flight}" + (
@@ -423,15 +481,14 @@ def throughput_table(figures: Sequence[Figures], max_concurrency: int) -> str:
             f"{f.rate:,.0f}",
             f"{min(f.rates):,.0f}-{max(f.rates):,.0f}",
             f"{f.cpu_seconds:.2f}",
+            f"{f.gateway_cpu_seconds:.2f}",
             f"{f.peak_mb:,.0f}",
             f"{f.runs[0].requests}",
             flight,
             f.runs[0].measurement.digest,
         ]
 
-    header = ("client.call", "texts/s", "range", "CPU s", "peak MB", "requests", "peak in flight",
-              "vectors")  # fmt: skip
-    return table(header, map(row, figures))
+    return table(THROUGHPUT_COLUMNS, map(row, figures))
 
 
 def ratio_table(figures: Sequence[Figures]) -> str:
@@ -475,13 +532,31 @@ def agreement(figures: Sequence[Figures]) -> str:
     return "VECTORS DIFFER between clients: " + ", ".join(f"{n}: {d}" for d, n in digests.items())
 
 
-def latency_section(latency_ms: int, figures: Sequence[Figures], max_concurrency: int) -> str:
+def list_bound(latency_ms: int, count: int, floor_seconds: float) -> str:
+    """What creating the Python floats alone allows a list-returning call at this latency."""
+    ceiling = count / (floor_seconds + latency_ms / 1000)
+    return (
+        f"A list-returning call must also create {count * DIMENSIONS / 1e6:.1f} million Python "
+        f"floats: {floor_seconds:.2f} s of CPU here on its own (numpy tolist, fresh process), so "
+        f"even with fetching and decoding free none could pass {ceiling:,.0f} texts/s at this "
+        "latency."
+    )
+
+
+def latency_section(
+    latency_ms: int,
+    figures: Sequence[Figures],
+    max_concurrency: int,
+    count: int,
+    floor_seconds: float,
+) -> str:
     title = f"### {latency_ms} ms added per request" if latency_ms else "### No added latency"
     return "\n\n".join(
         [
             title,
             throughput_table(figures, max_concurrency),
             agreement(figures),
+            list_bound(latency_ms, count, floor_seconds),
             "Ratios (best texts/s of ours over the peer's best):",
             ratio_table(figures),
             "Targets:\n" + "\n".join(target_lines(latency_ms, figures, max_concurrency)),
@@ -537,7 +612,8 @@ def header(texts: Sequence[str], repeats: int, command: str) -> str:
             f"{DIMENSIONS} dimensions",
             f"- runs: best of {repeats} per client (range: slowest-fastest), each in a fresh "
             f"process after one {WARMUP_TEXTS}-text warm-up call; CPU s is the median run's CPU "
-            "time of the client process, all threads; peak MB is the largest rise",
+            "time of the client process (all threads), gateway CPU s the gateway's during it; "
+            "peak MB is the largest rise",
             *(f"- {note}" for note in NOTES),
         ]
     )
@@ -556,6 +632,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--results", type=Path, help="also write the report to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--float-lists", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -563,6 +640,9 @@ def main() -> None:
     arguments = parse_arguments()
     if arguments.child:
         child(arguments.child, arguments.url, arguments.texts)
+        return
+    if arguments.float_lists:
+        print(json.dumps(float_lists_seconds(arguments.texts)))
         return
     from orq_embeddings.config import DEFAULT_MAX_CONCURRENCY
     from orq_embeddings.gateway import LocalGateway
@@ -572,9 +652,14 @@ def main() -> None:
     command = " ".join(["python", "benchmarks/throughput.py", *sys.argv[1:]])
     sections = [header(corpus(arguments.texts), arguments.repeats, command)]
     print(sections[0], flush=True)
+    floor_seconds = float_lists_floor(arguments.texts, arguments.repeats)
     for latency_ms in arguments.latency:
         figures = run_latency(latency_ms, clients, arguments.repeats, arguments.texts)
-        sections.append(latency_section(latency_ms, figures, DEFAULT_MAX_CONCURRENCY))
+        sections.append(
+            latency_section(
+                latency_ms, figures, DEFAULT_MAX_CONCURRENCY, arguments.texts, floor_seconds
+            )
+        )
         print("\n" + sections[-1], flush=True)
     if arguments.numpy_texts:
         with LocalGateway(gateway_config(0), separate_process=True) as gateway:
@@ -587,7 +672,7 @@ def main() -> None:
     )
     print("\n" + sections[-1])
     if arguments.results:
-        report = "# Benchmark results\n\n" + "\n\n".join(sections) + "\n"
+        report = "\n\n".join([RESULTS_TITLE, *sections]) + "\n"
         arguments.results.write_text(report)
 
 
