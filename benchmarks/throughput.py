@@ -221,7 +221,10 @@ NOTES = (
     "OpenAIEmbeddings: check_embedding_ctx_length=False (else it sends tiktoken ids, not text).",
     "OpenAI clients and the orq SDK need an API key; the gateway accepts any.",
     f"orq-ai-sdk: no batching of its own, so a plain loop over slices of {SDK_BATCH} texts; "
-    "float vectors (its default encoding).",
+    "float vectors (its default encoding), which the local gateway is slow to write: its gateway "
+    "CPU s shows how much of that client's time is the gateway's.",
+    "llama-index's async OpenAIEmbedding gathers every batch at once (no bound on requests in "
+    "flight); ours keep to max_concurrency, so that comparison is bounded against unbounded.",
     "requests and peak in flight are the gateway's counts for the timed call. With no added "
     "latency the gateway answers each request in one step of its event loop, so it seldom holds "
     "several at once; with 200 ms it holds every request it has been sent.",
