@@ -44,7 +44,7 @@ from .responses import (
     decode_embeddings,
     raise_for_status,
 )
-from .results import BatchReport, EmbeddedBatch, EmbeddingResult, warn_if_mixed
+from .results import BatchReport, EmbeddedBatch, EmbeddingResult, float_lists, warn_if_mixed
 from .retry import RetryPolicy
 
 logger = logging.getLogger("orq_embeddings")
@@ -492,7 +492,7 @@ class _Collected:
         self._reports: list[BatchReport] = []
 
     def add(self, embedded: EmbeddedBatch) -> None:
-        self._vectors.extend(embedded.vectors.tolist())
+        self._vectors.extend(float_lists(embedded.vectors))
         self._reports.append(embedded.report)
 
     def result(self) -> EmbeddingResult:

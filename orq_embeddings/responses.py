@@ -8,7 +8,6 @@ positions and what was wrong: a misaligned or dropped vector would corrupt a sea
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import re
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .base64_codec import decode_base64
 from .batching import Batch
 from .errors import APIStatusError, InvalidResponseError, RedirectError, error_class_for_status
 
@@ -152,7 +152,7 @@ def _decode_vector(value: object) -> Vectors | str:
     """One embedding as float32, or a sentence saying why it cannot be one."""
     if isinstance(value, str):
         try:
-            raw = base64.b64decode(value, validate=True)
+            raw = decode_base64(value)
         except (binascii.Error, ValueError):
             return "is a string that is not valid base64"
         if not raw or len(raw) % 4:
@@ -234,7 +234,7 @@ def _packed_base64(data: list[Any]) -> Vectors | None:
     if not width or width % 16 or any(len(string) != width for string in strings):
         return None
     try:
-        raw = base64.b64decode("".join(strings), validate=True)
+        raw = decode_base64("".join(strings))
     except (binascii.Error, ValueError):
         return None
     if len(raw) != len(strings) * width // 4 * 3:  # padding inside: not the usual response

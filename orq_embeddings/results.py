@@ -7,12 +7,31 @@ balancer can route batches of one call to different models. The reports make tha
 
 from __future__ import annotations
 
+import gc
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .batching import Batch
 from .responses import Usage, Vectors
+
+
+def float_lists(vectors: Vectors) -> list[list[float]]:
+    """Vectors as lists of Python floats, the form LangChain and LlamaIndex take.
+
+    Making a million and a half floats per thousand 1536-d vectors sets the cyclic garbage
+    collector off again and again, though nothing made here can be part of a cycle; pausing it
+    for the conversion cuts the cost by about a third (0.65 -> 0.44 s for 10,240 vectors, this
+    machine). The collector is left as it was found: if it was off, it stays off.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        lists: list[list[float]] = vectors.tolist()
+    finally:
+        if collecting:
+            gc.enable()
+    return lists
 
 
 class MixedModelsWarning(UserWarning):
