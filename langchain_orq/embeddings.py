@@ -8,9 +8,10 @@ from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import ConfigDict, Field, SecretStr
 
-from orq_embeddings import BatchReport, OrqEmbeddingsClient, OrqOptions
+from orq_embeddings import BatchReport, OrqOptions
+from orq_embeddings.client_backed import ClientBackedModel
 from orq_embeddings.config import (
     API_KEY_ENV,
     BASE_URL_ENV,
@@ -19,11 +20,10 @@ from orq_embeddings.config import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    SAME_NAMED_SETTINGS,
 )
 
 
-class OrqEmbeddings(BaseModel, Embeddings):
+class OrqEmbeddings(ClientBackedModel, Embeddings):
     """orq.ai embedding model integration: any embedding model behind orq's AI gateway.
 
     Setup:
@@ -152,48 +152,14 @@ class OrqEmbeddings(BaseModel, Embeddings):
         hide_input_in_errors=True,
     )
 
-    _client: OrqEmbeddingsClient = PrivateAttr()
-    _client_made_from: dict[str, Any] = PrivateAttr(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _connect(self) -> OrqEmbeddings:
-        """Make the core client now, so bad settings fail at construction."""
-        _ = self.client
-        return self
-
     def _client_settings(self) -> dict[str, Any]:
         """This model's fields as the core client's arguments."""
         return {
-            **{name: getattr(self, name) for name in SAME_NAMED_SETTINGS},
+            **self._same_named_settings(),
             "model": self.model,
             "timeout": self.request_timeout,
             "batch_size": self.chunk_size,
         }
-
-    @property
-    def client(self) -> OrqEmbeddingsClient:
-        """The core client, for numpy output, streamed batches, usage and serving models.
-
-        Made again when a field has changed since (attribute assignment and ``model_copy``
-        skip validation), so requests always follow the fields.
-        """
-        settings = self._client_settings()
-        if settings != self._client_made_from:
-            self._client = OrqEmbeddingsClient(**settings)
-            self._client_made_from = settings
-        return self._client
-
-    def with_orq_options(self, **orq: Any) -> OrqEmbeddings:
-        """A copy whose requests carry other orq options, sharing this one's connections.
-
-        Options given are merged into the current ones field by field, e.g.
-        ``with_orq_options(identity={"id": "tenant-42"})`` keeps the fallbacks and cache.
-        Cheap enough to call per request.
-        """
-        client = self.client.with_options(orq=orq)
-        copy = self.model_copy(update={"orq": client.settings.orq})
-        copy._client, copy._client_made_from = client, copy._client_settings()
-        return copy
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed texts for storage; vector ``i`` belongs to ``texts[i]``."""

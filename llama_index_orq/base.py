@@ -13,16 +13,16 @@ from llama_index.core.instrumentation.events.embedding import (
     EmbeddingEndEvent,
     EmbeddingStartEvent,
 )
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import ConfigDict, Field, SecretStr, model_validator
 
-from orq_embeddings import EmbeddedBatch, OrqEmbeddingsClient, OrqOptions
+from orq_embeddings import EmbeddedBatch, OrqOptions
+from orq_embeddings.client_backed import ClientBackedModel
 from orq_embeddings.config import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    SAME_NAMED_SETTINGS,
     env_api_key,
     env_base_url,
 )
@@ -39,7 +39,7 @@ def _env_secret() -> SecretStr | None:
     return None if key is None else SecretStr(key)
 
 
-class OrqEmbedding(BaseEmbedding):
+class OrqEmbedding(ClientBackedModel, BaseEmbedding):
     """orq.ai embeddings for LlamaIndex: any embedding model behind orq's AI gateway.
 
     Batches of ``embed_batch_size`` texts go out ``max_concurrency`` at a time, sync or async, with
@@ -101,9 +101,6 @@ class OrqEmbedding(BaseEmbedding):
     # A key passed as the wrong type must not be echoed in the validation error.
     model_config = ConfigDict(hide_input_in_errors=True)
 
-    _client: OrqEmbeddingsClient = PrivateAttr()
-    _client_made_from: dict[str, Any] = PrivateAttr(default_factory=dict)
-
     @model_validator(mode="before")
     @classmethod
     def _accept_familiar_names(cls, data: Any) -> Any:
@@ -118,16 +115,10 @@ class OrqEmbedding(BaseEmbedding):
                 data[field] = data.pop(alias)
         return data
 
-    @model_validator(mode="after")
-    def _connect(self) -> OrqEmbedding:
-        """Make the core client now, so bad settings fail at construction."""
-        _ = self.client
-        return self
-
     def _client_settings(self) -> dict[str, Any]:
         """This model's fields as the core client's arguments."""
         return {
-            **{name: getattr(self, name) for name in SAME_NAMED_SETTINGS},
+            **self._same_named_settings(),
             "model": self.model_name,
             "timeout": self.timeout,
             "batch_size": self.embed_batch_size,
@@ -136,30 +127,6 @@ class OrqEmbedding(BaseEmbedding):
     @classmethod
     def class_name(cls) -> str:
         return "OrqEmbedding"
-
-    @property
-    def client(self) -> OrqEmbeddingsClient:
-        """The core client, for numpy output, streamed batches, usage and serving models.
-
-        Made again when a field has changed since (``embed_model.embed_batch_size = 64``,
-        ``model_copy``), so requests always follow the fields.
-        """
-        settings = self._client_settings()
-        if settings != self._client_made_from:
-            self._client = OrqEmbeddingsClient(**settings)
-            self._client_made_from = settings
-        return self._client
-
-    def with_orq_options(self, **orq: Any) -> OrqEmbedding:
-        """A copy whose requests carry other orq options, sharing this one's connections.
-
-        Options given are merged into the current ones field by field, e.g.
-        ``with_orq_options(identity={"id": "tenant-42"})`` keeps the fallbacks and cache.
-        """
-        client = self.client.with_options(orq=orq)
-        copy = self.model_copy(update={"orq": client.settings.orq})
-        copy._client, copy._client_made_from = client, copy._client_settings()
-        return copy
 
     def to_payload(self) -> dict[str, Any]:
         """What instrumentation events show of this model: no key, no headers."""

@@ -36,23 +36,6 @@ DEFAULT_MAX_BATCH_BYTES = 750_000
 DEFAULT_MAX_CONCURRENCY = 16
 
 
-#: Client arguments that both adapters expose as fields of the same name; each adapter adds the
-#: few it names its framework's way (``model_name``, ``chunk_size``, ``embed_batch_size``, ...).
-SAME_NAMED_SETTINGS = (
-    "api_key",
-    "base_url",
-    "dimensions",
-    "encoding_format",
-    "user",
-    "orq",
-    "default_headers",
-    "max_retries",
-    "max_batch_bytes",
-    "max_concurrency",
-    "allow_insecure_http",
-)
-
-
 def is_loopback_host(host: str) -> bool:
     """Whether ``host`` names this machine (``localhost``, 127.0.0.0/8 or ``::1``)."""
     if host.lower() == "localhost":

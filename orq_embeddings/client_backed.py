@@ -1,0 +1,82 @@
+"""What both framework adapters share: a pydantic model whose fields drive an OrqEmbeddingsClient.
+
+LangChain's and LlamaIndex's classes are pydantic models users change after construction
+(``embed_model.embed_batch_size = 64``, ``model_copy(update=...)``), and neither path validates,
+so a client made once in a validator would go on with the old settings. :class:`ClientBackedModel`
+makes the client from the fields on first use and again whenever they differ from those it was
+made from; each adapter says only how its fields map onto the client's arguments.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+from pydantic import BaseModel, PrivateAttr, model_validator
+from typing_extensions import Self
+
+from .client import OrqEmbeddingsClient
+from .options import OrqOptions
+
+#: Client arguments both adapters expose as fields of the same name; each adapter adds the few
+#: its framework names its own way (``model_name``, ``chunk_size``, ``embed_batch_size``, ...).
+SAME_NAMED_SETTINGS = (
+    "api_key",
+    "base_url",
+    "dimensions",
+    "encoding_format",
+    "user",
+    "orq",
+    "default_headers",
+    "max_retries",
+    "max_batch_bytes",
+    "max_concurrency",
+    "allow_insecure_http",
+)
+
+
+class ClientBackedModel(BaseModel):
+    """A pydantic model with an ``orq`` field, backed by a core client that follows its fields."""
+
+    orq: OrqOptions | None = None
+
+    _client: OrqEmbeddingsClient = PrivateAttr()
+    _client_made_from: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @abstractmethod
+    def _client_settings(self) -> dict[str, Any]:
+        """This model's fields as :class:`OrqEmbeddingsClient` arguments."""
+
+    def _same_named_settings(self) -> dict[str, Any]:
+        """The arguments whose field has the client argument's name."""
+        return {name: getattr(self, name) for name in SAME_NAMED_SETTINGS}
+
+    @model_validator(mode="after")
+    def _connect(self) -> Self:
+        """Make the core client now, so bad settings fail at construction."""
+        _ = self.client
+        return self
+
+    @property
+    def client(self) -> OrqEmbeddingsClient:
+        """The core client, for numpy output, streamed batches, usage and serving models.
+
+        Made again when a field has changed since it was made, so requests follow the fields.
+        """
+        settings = self._client_settings()
+        if settings != self._client_made_from:
+            self._client = OrqEmbeddingsClient(**settings)
+            self._client_made_from = settings
+        return self._client
+
+    def with_orq_options(self, **orq: Any) -> Self:
+        """A copy whose requests carry other orq options, sharing this one's connections.
+
+        Options given are merged into the current ones field by field, e.g.
+        ``with_orq_options(identity={"id": "tenant-42"})`` keeps the fallbacks and cache.
+        Cheap enough to call per request of a multi-tenant app.
+        """
+        client = self.client.with_options(orq=orq)
+        copy = self.model_copy(update={"orq": client.settings.orq})
+        copy._client, copy._client_made_from = client, copy._client_settings()
+        return copy
