@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from ._version import __version__
 from .batching import Batch, plan_batches
 from .config import (
+    DEFAULT_BASE_URL,
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_CONCURRENCY,
@@ -120,7 +121,7 @@ class OrqEmbeddingsClient:
         )
         config = ClientConfig(
             api_key=api_key if api_key is not None else env_api_key(),
-            base_url=base_url or env_base_url() or ClientConfig.model_fields["base_url"].default,
+            base_url=base_url or env_base_url() or DEFAULT_BASE_URL,
             default_headers=dict(default_headers or {}),
             timeout=timeout,
             max_retries=max_retries,

@@ -19,7 +19,7 @@ from llama_index.core import Document, VectorStoreIndex
 from langchain_orq import OrqEmbeddings
 from llama_index_orq import OrqEmbedding
 from orq_embeddings import OrqEmbeddingsClient
-from orq_embeddings.config import API_KEY_ENV, BASE_URL_ENV
+from orq_embeddings.config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from orq_embeddings.demo import QUESTIONS, Passage, load_corpus
 
 DEFAULT_MODEL = "openai/text-embedding-3-small"
@@ -57,7 +57,7 @@ def orq_endpoint(say: Say) -> Iterator[tuple[str | None, Any]]:
     """
     if os.environ.get(API_KEY_ENV):
         base_url = os.environ.get(BASE_URL_ENV)
-        say(f"Using orq.ai ({base_url or 'https://api.orq.ai/v2/router'}) with {API_KEY_ENV}.")
+        say(f"Using orq.ai ({base_url or DEFAULT_BASE_URL}) with {API_KEY_ENV}.")
         yield base_url, None
         return
     from orq_embeddings.gateway import LocalGateway
