@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -46,3 +47,24 @@ def test_help_lists_the_demo_beside_the_core_commands():
     assert finished.returncode == 0
     for command in ("gateway", "embed", "demo"):
         assert command in finished.stdout
+
+
+def test_with_a_key_and_orq_ai_unreachable_it_says_the_url_and_how_to_run_offline():
+    with socket.socket() as probe:  # a port nothing listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        closed_url = f"http://127.0.0.1:{probe.getsockname()[1]}/v2/router"
+    env = {**os.environ, "ORQ_API_KEY": "sk-demo-unreachable", "ORQ_BASE_URL": closed_url}
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "orq_embeddings.cli", "demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+    assert finished.returncode == 1
+    (line,) = finished.stderr.splitlines()
+    assert line.startswith(f"orq-embeddings demo: could not reach orq.ai at {closed_url} (")
+    assert line.endswith("to run offline on a local gateway, unset ORQ_API_KEY")
+    assert "sk-demo-unreachable" not in finished.stdout + finished.stderr
