@@ -50,9 +50,10 @@ lint: $(INSTALLED)
 notebooks: $(INSTALLED)
 	$(BIN)/python notebooks/execute.py
 
-## bench: throughput against the clients users would otherwise pick
+## bench: throughput against the clients users would otherwise pick; the CLI's start-up time
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/cli_startup.py
 
 clean:
 	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache
