@@ -31,14 +31,16 @@ class Install:
     Attributes:
         extras: what goes in the brackets of ``pip install "orq-embeddings[...]"``.
         python: the interpreter making the venv (default: the one running the tests).
+        also: other distributions on the same ``pip install`` line (a notebook's matplotlib).
     """
 
     extras: tuple[str, ...] = ()
     python: str = sys.executable
+    also: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
-        name = ",".join(self.extras) or "core"
+        name = "+".join([",".join(self.extras) or "core", *self.also])
         return name if self.python == sys.executable else f"{name}@{Path(self.python).name}"
 
     def has(self, extra: str) -> bool:
@@ -103,7 +105,8 @@ def make_venv(path: Path, install: Install, wheel: Path) -> Venv:
     command = [sys.executable, "-m", "pip", "--python", str(created.python), "install", "-q"]
     if same_python_as_the_tests(str(created.python)):
         command += ["--constraint", str(CONSTRAINTS)]
-    pip = subprocess.run([*command, install.requirement(wheel)], capture_output=True, text=True)
+    requirements = [install.requirement(wheel), *install.also]
+    pip = subprocess.run([*command, *requirements], capture_output=True, text=True)
     if pip.returncode != 0:
         raise RuntimeError(f"pip could not install {install.id}:\n{pip.stderr[-4000:]}")
     return created
