@@ -78,9 +78,27 @@ class _OneLineErrorParser(argparse.ArgumentParser):
 
 
 def plugin_subcommands() -> list[Subcommand]:
-    """The subcommands other installed packages declare, by entry point name."""
-    found = sorted(entry_points(group=PLUGIN_GROUP), key=lambda point: point.name)
-    return [point.load() for point in found]
+    """The subcommands other installed packages declare, by entry point name.
+
+    One that cannot be loaded is left out with a one-line warning: a broken plugin must not take
+    the core's own subcommands (and ``--help``) down with it.
+    """
+    declared = []
+    for point in sorted(entry_points(group=PLUGIN_GROUP), key=lambda point: point.name):
+        try:
+            subcommand = point.load()
+        except Exception as error:  # whatever its import raised: the plugin is unusable
+            problem = f"cannot be loaded ({type(error).__name__}: {error})"
+        else:
+            if isinstance(subcommand, Subcommand):
+                declared.append(subcommand)
+                continue
+            problem = f"is a {type(subcommand).__name__}, not an orq_embeddings.cli.Subcommand"
+        print(
+            f"{PROG}: warning: ignoring the subcommand {point.name!r} ({point.value}): {problem}",
+            file=sys.stderr,
+        )
+    return declared
 
 
 def all_subcommands() -> list[Subcommand]:
@@ -133,4 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # ``python -m orq_embeddings.cli`` runs this file as __main__: run the imported module
+    # instead, whose Subcommand class is the one plugins' declarations are instances of.
+    from orq_embeddings import cli
+
+    raise SystemExit(cli.main())
