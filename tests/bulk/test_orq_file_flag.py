@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
-EMBED = [sys.executable, "-m", "orq_embeddings.cli", "embed"]
+from tests.support.command_line import run_cli
 
 
 def run_embed(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     source = tmp_path / "corpus.txt"
     source.write_text("one\ntwo\n")
-    return subprocess.run(
-        [*EMBED, str(source), "-o", str(tmp_path / "out.npy"), "--model", "m", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli("embed", str(source), "-o", str(tmp_path / "out.npy"), "--model", "m", *args)
 
 
 def test_a_missing_orq_file_exits_2_naming_the_file(tmp_path: Path):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 
 from orq_embeddings_demo.rag import run_demo
+from tests.support.command_line import run_cli
 
 
 def test_every_answer_is_the_expected_passage_in_both_frameworks(monkeypatch):
@@ -21,13 +20,7 @@ def test_every_answer_is_the_expected_passage_in_both_frameworks(monkeypatch):
 
 def test_the_command_runs_offline_and_shows_options_model_usage_and_faults_survived():
     env = {k: v for k, v in os.environ.items() if k not in ("ORQ_API_KEY", "ORQ_BASE_URL")}
-    finished = subprocess.run(
-        [sys.executable, "-m", "orq_embeddings.cli", "demo"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    finished = run_cli("demo", env=env)
     assert finished.returncode == 0, finished.stderr
     shown = finished.stdout
     assert "retry: {'count': 2, 'on_codes': [429, 503]}" in shown
@@ -38,12 +31,7 @@ def test_the_command_runs_offline_and_shows_options_model_usage_and_faults_survi
 
 
 def test_help_lists_the_demo_beside_the_core_commands():
-    finished = subprocess.run(
-        [sys.executable, "-m", "orq_embeddings.cli", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    finished = run_cli("--help")
     assert finished.returncode == 0
     for command in ("gateway", "embed", "demo"):
         assert command in finished.stdout
@@ -55,13 +43,7 @@ def test_with_a_key_and_orq_ai_unreachable_it_says_the_url_and_how_to_run_offlin
         closed_url = f"http://127.0.0.1:{probe.getsockname()[1]}/v2/router"
     env = {**os.environ, "ORQ_API_KEY": "sk-demo-unreachable", "ORQ_BASE_URL": closed_url}
 
-    finished = subprocess.run(
-        [sys.executable, "-m", "orq_embeddings.cli", "demo"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    finished = run_cli("demo", env=env)
 
     assert finished.returncode == 1
     (line,) = finished.stderr.splitlines()

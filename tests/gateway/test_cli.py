@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from orq_embeddings.cli import build_parser, main
-from tests.support.gateway_process import start_gateway, stop
+from tests.support.command_line import start_gateway, stop
 
 from .conftest import SMALL
 

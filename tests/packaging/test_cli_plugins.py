@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.command_line import run_cli
 
 
 def install_fake_plugin(site: Path, target: str) -> None:
@@ -31,13 +32,7 @@ def test_a_broken_plugin_is_ignored_with_one_warning_and_help_still_works(
     install_fake_plugin(tmp_path, target)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
 
-    finished = subprocess.run(
-        [sys.executable, "-m", "orq_embeddings.cli", "--help"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    finished = run_cli("--help", env=env)
 
     assert finished.returncode == 0
     assert "gateway" in finished.stdout and "embed" in finished.stdout

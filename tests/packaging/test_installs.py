@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.support.gateway_process import DEV_COMMAND, start_gateway, stop
+from tests.support.command_line import DEV_COMMAND, start_gateway, stop
 
 from .installs import Install, Venv, make_venv, other_pythons
 

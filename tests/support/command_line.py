@@ -1,4 +1,4 @@
-"""``orq-embeddings gateway`` in a child process, as a user starts it from a shell.
+"""The ``orq-embeddings`` command line in a child process, as a user runs it from a shell.
 
 Any interpreter's command line can be given (the dev environment's, or a fresh install's), so the
 packaging tests and the CLI tests start the gateway the same way.
@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import httpx
 import pytest
@@ -18,6 +18,15 @@ import pytest
 #: The dev environment's command line, without relying on its console script.
 DEV_COMMAND = (sys.executable, "-m", "orq_embeddings.cli")
 STARTUP_SECONDS = 30
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the dev environment's ``orq-embeddings ARGS`` to its end; return what it printed."""
+    return subprocess.run(
+        [*DEV_COMMAND, *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 def free_port() -> int:
