@@ -32,7 +32,8 @@ INSTALLS = [
 ]
 MODEL = "openai/text-embedding-3-small"
 
-#: Imports each adapter (and starts the local gateway) in the install; prints what happened.
+#: Imports the core and each adapter, and starts the local gateway, in the install; prints the
+#: outcome of each.
 PROBE = """
 import json
 import orq_embeddings
@@ -43,6 +44,11 @@ def attempt(name, action):
         outcome[name] = "ok"
     except ImportError as error:
         outcome[name] = f"{type(error).__name__}: {error}"
+def import_the_core():
+    from orq_embeddings import OrqEmbeddingsClient, OrqOptions
+    from orq_embeddings.bulk import run_bulk_job
+    from orq_embeddings.gateway import GatewayConfig, LocalGateway
+attempt("the core", import_the_core)
 attempt("langchain_orq", lambda: __import__("langchain_orq").OrqEmbeddings)
 attempt("llama_index_orq", lambda: __import__("llama_index_orq").OrqEmbedding)
 def start_the_local_gateway():
@@ -81,6 +87,7 @@ def test_each_adapter_and_the_gateway_import_or_name_the_extra_to_install(instal
     outcome = json.loads(finished.stdout)
     assert Path(outcome["orq_embeddings"]).is_relative_to(installed.path)  # the wheel's, not ours
 
+    assert outcome["the core"] == "ok"  # every install: the client, bulk jobs, gateway config
     expected = {
         "langchain_orq": "langchain",
         "llama_index_orq": "llama-index",
