@@ -8,6 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from langchain_orq import OrqEmbeddings
+from orq_embeddings import ConfigurationError, OrqEmbeddingsClient
+from tests.support.configuration_mistakes import MISTAKES, settings_of
 from tests.support.scripted_server import after, embedding_reply, vector_for
 
 KEY = "sk-orq-FAKE-langchain-91c3"
@@ -197,3 +199,14 @@ def test_default_header_values_stay_out_of_dumps(server):
         model="m", base_url=server.base_url, default_headers={"X-Api-Key": "hdr-secret"}
     )
     assert "hdr-secret" not in str(embeddings.model_dump()) + embeddings.model_dump_json()
+
+
+@pytest.mark.parametrize("mistake", MISTAKES.values(), ids=MISTAKES.keys())
+def test_a_configuration_mistake_carries_the_cores_message(monkeypatch, mistake):
+    monkeypatch.delenv("ORQ_API_KEY", raising=False)
+    with pytest.raises(ConfigurationError) as core:
+        OrqEmbeddingsClient("openai/text-embedding-3-small", **settings_of(mistake))
+    with pytest.raises(ValidationError) as caught:
+        OrqEmbeddings(model="openai/text-embedding-3-small", **settings_of(mistake))
+    assert str(core.value) in str(caught.value)
+    assert caught.value.errors()[0]["ctx"]["error"].problems == core.value.problems
