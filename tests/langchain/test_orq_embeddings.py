@@ -210,3 +210,8 @@ def test_a_configuration_mistake_carries_the_cores_message(monkeypatch, mistake)
         OrqEmbeddings(model="openai/text-embedding-3-small", **settings_of(mistake))
     assert str(core.value) in str(caught.value)
     assert caught.value.errors()[0]["ctx"]["error"].problems == core.value.problems
+
+
+def test_with_orq_options_refuses_bad_options_with_a_configuration_error(embeddings):
+    with pytest.raises(ConfigurationError, match=r"^orq.retry.count: must be from 0 to 5, got 9$"):
+        embeddings.with_orq_options(retry={"count": 9})
