@@ -127,7 +127,8 @@ def test_a_failed_run_keeps_finished_chunks_and_a_rerun_completes(tmp_path, clie
     np.testing.assert_array_equal(np.load(job.output), expected(TEXTS))
 
 
-def test_a_checkpoint_of_another_job_is_refused_once_it_holds_rows(tmp_path, client, server):
+def save_one_chunk_then_fail(tmp_path, client, server):
+    """A run of TEXTS in chunks of 8 rows that saves the first chunk, then fails."""
     source = tmp_path / "corpus.txt"
     source.write_text("\n".join(TEXTS) + "\n")
     output = tmp_path / "out.npy"
@@ -135,6 +136,11 @@ def test_a_checkpoint_of_another_job_is_refused_once_it_holds_rows(tmp_path, cli
     server.default = reply(500)
     with pytest.raises(ServerError):
         run(BulkJob(source, output, chunk_rows=8), client)
+    return source, output
+
+
+def test_a_checkpoint_of_another_job_is_refused_once_it_holds_rows(tmp_path, client, server):
+    source, output = save_one_chunk_then_fail(tmp_path, client, server)
     other = OrqEmbeddingsClient("m", base_url=server.base_url, dimensions=4)
     with pytest.raises(CheckpointConflictError) as caught:
         run(BulkJob(source, output, chunk_rows=8), other)
@@ -162,13 +168,7 @@ def test_a_run_that_saved_nothing_leaves_nothing_and_blocks_nothing(tmp_path, cl
 
 
 def test_restart_discards_the_saved_rows_of_another_job(tmp_path, client, server):
-    source = tmp_path / "corpus.txt"
-    source.write_text("\n".join(TEXTS) + "\n")
-    output = tmp_path / "out.npy"
-    server.push(*[embedding_reply() for _ in range(2)])
-    server.default = reply(500)
-    with pytest.raises(ServerError):
-        run(BulkJob(source, output, chunk_rows=8), client)
+    source, output = save_one_chunk_then_fail(tmp_path, client, server)
     server.default = embedding_reply()
     other = OrqEmbeddingsClient("other/model", base_url=server.base_url)
     said: list[str] = []

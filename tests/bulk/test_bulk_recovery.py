@@ -63,6 +63,11 @@ def small_job(corpus: Path, output: Path, base_url: str, *more: str) -> list[str
     ]
 
 
+def on_gateway(source: Path, output: Path, gateway, *more: str | Path) -> list[str | Path]:
+    """The arguments of a job with the defaults but the model, sent to ``gateway``."""
+    return [source, "-o", output, "--model", MODEL, "--base-url", gateway.base_url, *more]
+
+
 def only_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1, stderr
@@ -197,17 +202,7 @@ def test_repeated_ids_are_refused_naming_their_lines(tmp_path, orq_gateway):
     source.write_text(
         "".join(json.dumps({"doc": i, "text": f"text {n}"}) + "\n" for n, i in enumerate(ids))
     )
-    finished = embed(
-        source,
-        "-o",
-        tmp_path / "v.npy",
-        "--model",
-        MODEL,
-        "--base-url",
-        orq_gateway.base_url,
-        "--id-field",
-        "doc",
-    )
+    finished = embed(*on_gateway(source, tmp_path / "v.npy", orq_gateway, "--id-field", "doc"))
     assert finished.returncode == 2
     assert only_line(finished.stderr) == (
         "error: --id-field: 2 id(s) in 'doc' repeat, so the output could not be joined back by "
@@ -219,19 +214,8 @@ def test_repeated_ids_are_refused_naming_their_lines(tmp_path, orq_gateway):
 def test_bad_rows_are_named_by_the_text_field_in_use(tmp_path, orq_gateway):
     source = tmp_path / "docs.jsonl"
     source.write_text('{"body": "fine"}\n{"text": "wrong field"}\n{"body": ""}\n{"body": 3}\n')
-    finished = embed(
-        source,
-        "-o",
-        tmp_path / "v.jsonl",
-        "--model",
-        MODEL,
-        "--dimensions",
-        "8",
-        "--base-url",
-        orq_gateway.base_url,
-        "--text-field",
-        "body",
-    )
+    args = on_gateway(source, tmp_path / "v.jsonl", orq_gateway, "--text-field", "body")
+    finished = embed(*args, "--dimensions", "8")
     assert finished.returncode == 0, finished.stderr
     assert (
         "line 2: body is missing; line 3: body is an empty string; "
@@ -241,7 +225,7 @@ def test_bad_rows_are_named_by_the_text_field_in_use(tmp_path, orq_gateway):
 
 def test_an_output_in_a_missing_folder_is_refused_naming_the_folder(corpus, tmp_path, orq_gateway):
     output = tmp_path / "not-made" / "vectors.npy"
-    finished = embed(corpus, "-o", output, "--model", MODEL, "--base-url", orq_gateway.base_url)
+    finished = embed(*on_gateway(corpus, output, orq_gateway))
     assert finished.returncode == 2
     assert only_line(finished.stderr) == (
         f"error: --output: the folder {output.parent} does not exist; "
@@ -268,16 +252,7 @@ def test_an_output_in_a_missing_folder_is_refused_naming_the_folder(corpus, tmp_
 def test_a_setting_out_of_its_limits_is_one_line_naming_the_flag(
     corpus, tmp_path, orq_gateway, flags, says
 ):
-    finished = embed(
-        corpus,
-        "-o",
-        tmp_path / "v.npy",
-        "--model",
-        MODEL,
-        "--base-url",
-        orq_gateway.base_url,
-        *flags,
-    )
+    finished = embed(*on_gateway(corpus, tmp_path / "v.npy", orq_gateway, *flags))
     assert finished.returncode == 2
     assert only_line(finished.stderr).startswith(says)
     assert "_" not in finished.stderr.split("valid keys")[0]  # no batch_size, chunk_rows, ...

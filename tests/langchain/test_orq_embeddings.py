@@ -8,8 +8,12 @@ import pytest
 from pydantic import ValidationError
 
 from langchain_orq import OrqEmbeddings
-from orq_embeddings import ConfigurationError, OrqEmbeddingsClient
-from tests.support.configuration_mistakes import MISTAKES, settings_of
+from orq_embeddings import ConfigurationError
+from tests.support.configuration_mistakes import (
+    MISTAKES,
+    MODEL,
+    assert_adapter_says_what_the_core_says,
+)
 from tests.support.scripted_server import after, embedding_reply, vector_for
 
 KEY = "sk-orq-FAKE-langchain-91c3"
@@ -204,12 +208,9 @@ def test_default_header_values_stay_out_of_dumps(server):
 @pytest.mark.parametrize("mistake", MISTAKES.values(), ids=MISTAKES.keys())
 def test_a_configuration_mistake_carries_the_cores_message(monkeypatch, mistake):
     monkeypatch.delenv("ORQ_API_KEY", raising=False)
-    with pytest.raises(ConfigurationError) as core:
-        OrqEmbeddingsClient("openai/text-embedding-3-small", **settings_of(mistake))
-    with pytest.raises(ValidationError) as caught:
-        OrqEmbeddings(model="openai/text-embedding-3-small", **settings_of(mistake))
-    assert str(core.value) in str(caught.value)
-    assert caught.value.errors()[0]["ctx"]["error"].problems == core.value.problems
+    assert_adapter_says_what_the_core_says(
+        lambda **settings: OrqEmbeddings(model=MODEL, **settings), mistake
+    )
 
 
 def test_with_orq_options_refuses_bad_options_with_a_configuration_error(embeddings):

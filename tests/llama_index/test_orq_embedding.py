@@ -13,8 +13,11 @@ from llama_index.core.storage.kvstore import SimpleKVStore
 from pydantic import Field, ValidationError
 
 from llama_index_orq import OrqEmbedding
-from orq_embeddings import ConfigurationError, OrqEmbeddingsClient
-from tests.support.configuration_mistakes import MISTAKES, settings_of
+from tests.support.configuration_mistakes import (
+    MISTAKES,
+    MODEL,
+    assert_adapter_says_what_the_core_says,
+)
 from tests.support.scripted_server import after, embedding_reply, vector_for
 
 KEY = "sk-orq-FAKE-llamaindex-4b7e"
@@ -211,9 +214,6 @@ def test_a_key_of_the_wrong_type_is_not_echoed_in_the_error(server):
 @pytest.mark.parametrize("mistake", MISTAKES.values(), ids=MISTAKES.keys())
 def test_a_configuration_mistake_carries_the_cores_message(monkeypatch, mistake):
     monkeypatch.delenv("ORQ_API_KEY", raising=False)
-    with pytest.raises(ConfigurationError) as core:
-        OrqEmbeddingsClient("openai/text-embedding-3-small", **settings_of(mistake))
-    with pytest.raises(ValidationError) as caught:
-        OrqEmbedding(model_name="openai/text-embedding-3-small", **settings_of(mistake))
-    assert str(core.value) in str(caught.value)
-    assert caught.value.errors()[0]["ctx"]["error"].problems == core.value.problems
+    assert_adapter_says_what_the_core_says(
+        lambda **settings: OrqEmbedding(model_name=MODEL, **settings), mistake
+    )

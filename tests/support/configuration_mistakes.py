@@ -7,9 +7,16 @@ missing-key case needs to name orq.ai.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import pytest
+from pydantic import ValidationError
+
+from orq_embeddings import ConfigurationError, OrqEmbeddingsClient
+
 LOCAL_BASE_URL = "http://127.0.0.1:9/v2/router"
+MODEL = "openai/text-embedding-3-small"
 
 
 class Mistake(NamedTuple):
@@ -39,3 +46,13 @@ MISTAKES = {
 def settings_of(mistake: Mistake) -> dict[str, Any]:
     """The mistake's settings, on the loopback base URL unless it names another."""
     return {"base_url": LOCAL_BASE_URL, **mistake.settings}
+
+
+def assert_adapter_says_what_the_core_says(make: Callable[..., object], mistake: Mistake) -> None:
+    """``make(**settings)``, an adapter, refuses the mistake with the core's message, problems."""
+    with pytest.raises(ConfigurationError) as core:
+        OrqEmbeddingsClient(MODEL, **settings_of(mistake))
+    with pytest.raises(ValidationError) as caught:
+        make(**settings_of(mistake))
+    assert str(core.value) in str(caught.value)
+    assert caught.value.errors()[0]["ctx"]["error"].problems == core.value.problems
