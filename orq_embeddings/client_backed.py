@@ -10,20 +10,17 @@ made from; each adapter says only how its fields map onto the client's arguments
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import (
-    BaseModel,
-    ModelWrapValidatorHandler,
-    PrivateAttr,
-    ValidationError,
-    model_validator,
-)
+from pydantic import BaseModel, PrivateAttr, ValidationError, model_validator
 from typing_extensions import Self
 
 from .client import OrqEmbeddingsClient
 from .options import OrqOptions
 from .validation_errors import configuration_error
+
+if TYPE_CHECKING:
+    from pydantic import ModelWrapValidatorHandler
 
 #: Client arguments both adapters expose as fields of the same name; each adapter adds the few
 #: its framework names its own way (``model_name``, ``chunk_size``, ``embed_batch_size``, ...).

@@ -69,7 +69,7 @@ def _problems(
     if kind == "missing":
         return [ConfigurationProblem(path, "is required but missing")]
     if kind in _RANGE_ERRORS:
-        return [ConfigurationProblem(path, _out_of_range(model, loc, context, detail["input"]))]
+        return [ConfigurationProblem(path, _out_of_range(model, loc, context, detail.get("input")))]
     if kind == "literal_error":
         return [ConfigurationProblem(path, f"must be {context['expected']}")]
     return [ConfigurationProblem(path, _lowered(detail["msg"]))]
