@@ -30,8 +30,9 @@ def register(commands: Any) -> None:
         description=(
             "Embed every row of INPUT and write the vectors, in input order, to OUTPUT. "
             "Finished work is saved as it completes (in OUTPUT.checkpoint/): after Ctrl-C, a "
-            "crash or an error, run the same command again to continue. Rows with no text are "
-            f"reported by line number and skipped. The API key is read from {API_KEY_ENV}."
+            "crash or an error, run the same command again to continue (a run with other "
+            "settings is refused while rows are saved; --restart discards them). Rows with no "
+            f"text are reported by line number and skipped. The API key is read from {API_KEY_ENV}."
         ),
     )
     parser.add_argument(
