@@ -8,7 +8,7 @@ the API key.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class OrqError(Exception):
@@ -59,8 +59,12 @@ class ConfigurationError(OrqError, ValueError):
     """
 
     def __init__(self, problems: Sequence[ConfigurationProblem]) -> None:
-        self.problems = tuple(problems)
+        self.problems = tuple(ConfigurationProblem(*problem) for problem in problems)
         super().__init__(self.describe())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Made again from its problems, so it crosses to another process (a worker pool) whole.
+        return (type(self), (self.problems,))
 
     def describe(self, name_of: Callable[[SettingPath], str] = dotted_name) -> str:
         """One paragraph naming every problem, each setting named by ``name_of``."""

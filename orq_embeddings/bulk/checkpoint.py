@@ -80,6 +80,9 @@ class CheckpointConflictError(ConfigurationError):
         self.saved_rows = saved_rows
         super().__init__(problems)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.directory, self.saved_rows, list(self.problems)))
+
     def describe(self, name_of: Callable[[SettingPath], str] = dotted_name) -> str:
         restart = name_of(("restart",)) + ("=True" if name_of is dotted_name else "")
         return (

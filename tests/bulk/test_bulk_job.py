@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +147,8 @@ def test_a_checkpoint_of_another_job_is_refused_once_it_holds_rows(tmp_path, cli
         run(BulkJob(source, output, chunk_rows=8), other)
     assert caught.value.saved_rows == 8
     assert caught.value.problems == ((("dimensions",), "was null, now 4"),)
+    clone = pickle.loads(pickle.dumps(caught.value))
+    assert (str(clone), clone.saved_rows) == (str(caught.value), 8)
     assert str(caught.value).endswith(
         "(dimensions: was null, now 4). Run that job again to continue it, or rerun this one "
         "with restart=True to discard the saved rows and start over"

@@ -172,3 +172,10 @@ def test_with_options_refuses_an_unknown_setting_listing_the_valid_ones():
         client.with_options(modle="other/model")
     with pytest.raises(ConfigurationError, match=r"orq.cache.ttl: must be from 1 to 259200, got 0"):
         client.with_options(orq={"cache": {"ttl": 0}})
+
+
+def test_a_configuration_error_survives_pickling_whole():
+    with pytest.raises(ConfigurationError) as caught:
+        OrqEmbeddingsClient("m", base_url=LOCAL_BASE_URL, orq={"retry": {"count": 9}})
+    clone = pickle.loads(pickle.dumps(caught.value))
+    assert (str(clone), clone.problems) == (str(caught.value), caught.value.problems)
