@@ -35,9 +35,9 @@ def _run(args: argparse.Namespace) -> int:
         if online_url is None:
             raise  # offline, on the demo's own gateway: a defect, not the user's network
         what = (
-            f"could not reach orq.ai at {online_url} ({error})"
+            f"could not reach {online_url} ({error})"
             if isinstance(error, (OrqConnectionError, OrqTimeoutError))
-            else f"orq.ai at {online_url} refused the demo: {error}"
+            else f"{online_url} refused the demo: {error}"
         )
         offline = f"to run offline on a local gateway, unset {API_KEY_ENV}"
         print(f"orq-embeddings demo: {what}; {offline}", file=sys.stderr)

@@ -47,6 +47,6 @@ def test_with_a_key_and_orq_ai_unreachable_it_says_the_url_and_how_to_run_offlin
 
     assert finished.returncode == 1
     (line,) = finished.stderr.splitlines()
-    assert line.startswith(f"orq-embeddings demo: could not reach orq.ai at {closed_url} (")
+    assert line.startswith(f"orq-embeddings demo: could not reach {closed_url} (")
     assert line.endswith("to run offline on a local gateway, unset ORQ_API_KEY")
     assert "sk-demo-unreachable" not in finished.stdout + finished.stderr
