@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import socket
 
+import pytest
+
+from orq_embeddings.gateway import GatewayConfig
 from orq_embeddings_demo.rag import run_demo
 from tests.support.command_line import run_cli
 
@@ -50,3 +53,22 @@ def test_with_a_key_and_orq_ai_unreachable_it_says_the_url_and_how_to_run_offlin
     assert line.startswith(f"orq-embeddings demo: could not reach {closed_url} (")
     assert line.endswith("to run offline on a local gateway, unset ORQ_API_KEY")
     assert "sk-demo-unreachable" not in finished.stdout + finished.stderr
+
+
+@pytest.fixture
+def orq_gateway_config() -> GatewayConfig:
+    """The stand-in for orq.ai wants a key the demo will not have."""
+    return GatewayConfig(api_key="sk-the-right-key")
+
+
+def test_with_a_key_orq_ai_refuses_it_says_so_in_one_line_and_how_to_run_offline(orq_gateway):
+    env = {**os.environ, "ORQ_API_KEY": "sk-a-wrong-key", "ORQ_BASE_URL": orq_gateway.base_url}
+
+    finished = run_cli("demo", env=env)
+
+    assert finished.returncode == 1
+    (line,) = finished.stderr.splitlines()
+    assert line.startswith(f"orq-embeddings demo: {orq_gateway.base_url} refused the demo: ")
+    assert "401" in line
+    assert line.endswith("to run offline on a local gateway, unset ORQ_API_KEY")
+    assert "sk-a-wrong-key" not in finished.stdout + finished.stderr
