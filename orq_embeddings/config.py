@@ -23,9 +23,10 @@ The defaults, and why:
 
 The network, and why (what the most careful HTTP clients do):
 
-- Response headers: at most ``MAX_RESPONSE_HEADERS`` (100) fields and ``MAX_RESPONSE_HEADER_BYTES``
-  (64 KiB) in all, on both transports. 100 fields is what Python's http.client enforces, so the
-  sync and async clients refuse exactly the same responses; an honest orq response has about 15.
+- Response headers: at most ``MAX_RESPONSE_HEADERS`` (99) fields and ``MAX_RESPONSE_HEADER_BYTES``
+  (64 KiB) in all, on both transports. 99 fields is what Python's http.client accepts (it counts
+  the blank line that ends them against its 100), so the sync and async clients refuse exactly
+  the same responses; an honest orq response has about 15, a CDN adds a dozen.
 - Informational responses (1xx other than 101) are skipped until the final one, as RFC 9110 asks;
   a connection whose response was anomalous in any way (bytes beyond its declared length, a body
   cut short, too large or too slow) is closed, never pooled, so it cannot answer another request.
@@ -66,7 +67,7 @@ DEFAULT_MAX_BATCH_BYTES = 750_000
 DEFAULT_MAX_CONCURRENCY = 16
 DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 
-MAX_RESPONSE_HEADERS = 100
+MAX_RESPONSE_HEADERS = 99
 MAX_RESPONSE_HEADER_BYTES = 64 * 1024
 #: Headers that frame the request on the wire; the transports set them, never default_headers.
 _FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})

@@ -18,10 +18,11 @@ import asyncio
 import http.client
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import requests
 import urllib3.exceptions
@@ -34,6 +35,8 @@ from .responses import RawResponse
 from .sync_http import Attempt, ReportingAdapter
 
 _READ_CHUNK = 1 << 18
+#: Pieces of a request body between checks for an early answer (async only).
+_UPLOAD_CHUNK = 1 << 16
 #: What requests is told instead of the environment's proxies, for a request to this machine.
 _NO_PROXIES: dict[str, Any] = {"http": None, "https": None, "all": None}
 #: The only header either transport adds of its own (beyond Host and Content-Length), so both
@@ -149,7 +152,7 @@ class RequestsTransport:
                     ):
                         raise _timed_out(url, timeout, attempt.progress()) from None
                     if _too_many_headers(error):
-                        raise header_limit_error(_origin(url), "headers over the limits") from None
+                        raise header_limit_error(_origin(url)) from None
                     if not attempt.stale_connection:
                         raise _broken(url, error) from None
         raise _broken(url, ConnectionResetError("every pooled connection was closed"))
@@ -240,11 +243,8 @@ class HttpxTransport:
         self._pool_size = pool_size
         self._max_response_bytes = max_response_bytes
         limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
-        self._transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=use_environment_proxy)
         self._client = httpx.AsyncClient(
-            transport=self._transport,
-            follow_redirects=False,
-            trust_env=use_environment_proxy,
+            limits=limits, follow_redirects=False, trust_env=use_environment_proxy
         )
         self._client.headers = httpx.Headers(_TRANSPORT_HEADERS)
 
@@ -277,7 +277,11 @@ class HttpxTransport:
         exchange: _Exchange,
     ) -> RawResponse:
         request = self._client.build_request(
-            "POST", url, content=body, headers=headers, timeout=timeout
+            "POST",
+            url,
+            content=self._upload(body, exchange),
+            headers={**headers, "Content-Length": str(len(body))},
+            timeout=timeout,
         )
         request.extensions["trace"] = exchange.trace
         response = await self._client.send(request, stream=True)
@@ -294,22 +298,51 @@ class HttpxTransport:
         await self._close_connections_with_bytes_left_over()
         return RawResponse(response.status_code, _lower(response.headers), content.finish())
 
+    async def _upload(self, body: bytes, exchange: _Exchange) -> AsyncIterator[bytes]:
+        """The body in pieces, stopping early if the server answers before it is all sent.
+
+        A server (or proxy) that refuses a large body answers at once and closes; the write
+        that follows fails, and asyncio then closes the socket with that answer unread, so the
+        client would see only a broken connection and upload the body again. Stopping when an
+        answer is waiting lets httpcore read it instead (it reads the response after a failed
+        write), so an early 413 is a 413, as it is with the sync transport.
+        """
+        for start in range(0, len(body), _UPLOAD_CHUNK):
+            if start and self._answer_waiting(exchange):
+                raise httpcore.WriteError("the server answered before the body was all sent")
+            yield body[start : start + _UPLOAD_CHUNK]
+
+    def _pools(self) -> list[Any]:
+        """httpcore's pools behind the client, direct and through proxies (private: see below)."""
+        transports = [self._client._transport, *self._client._mounts.values()]
+        return [pool for t in transports if (pool := getattr(t, "_pool", None)) is not None]
+
+    def _answer_waiting(self, exchange: _Exchange) -> bool:
+        """Whether bytes of a response wait on the connection carrying ``exchange``."""
+        for pool in self._pools():
+            for pending in list(getattr(pool, "_requests", ())):
+                if pending.request.extensions.get("trace") == exchange.trace:
+                    http11 = getattr(pending.connection, "_connection", None)
+                    stream = getattr(http11, "_network_stream", None)
+                    return bool(stream is not None and stream.get_extra_info("is_readable"))
+        return False
+
     async def _close_connections_with_bytes_left_over(self) -> None:
         """Close every idle pooled connection that holds bytes no response has claimed.
 
         httpx keeps what arrives after a response's declared end in the connection's parser
         buffer, where the next request on that connection would read it as its own response
         (a proxy that glues two responses together, a Content-Length shorter than the body).
-        httpx has no public way to see that buffer, so this looks through httpcore's pool and
-        h11's ``trailing_data``; if those are ever renamed, nothing is found and the test of
-        this behaviour fails.
+        httpx has no public way to see that buffer, so this looks through the client's
+        transports (direct and proxied), httpcore's pools and h11's ``trailing_data``; if those
+        are ever renamed, nothing is found and the test of this behaviour fails.
         """
-        pool = getattr(self._transport, "_pool", None)
-        for connection in list(getattr(pool, "connections", ())):
-            http11 = getattr(connection, "_connection", None)
-            parser = getattr(http11, "_h11_state", None)
-            if parser is not None and connection.is_idle() and parser.trailing_data[0]:
-                await connection.aclose()
+        for pool in self._pools():
+            for connection in list(getattr(pool, "connections", ())):
+                http11 = getattr(connection, "_connection", None)
+                parser = getattr(http11, "_h11_state", None)
+                if parser is not None and connection.is_idle() and parser.trailing_data[0]:
+                    await connection.aclose()
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
