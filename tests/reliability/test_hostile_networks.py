@@ -9,6 +9,7 @@ one pooled connection, where one request's bytes could be taken as another's ans
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import time
@@ -39,6 +40,7 @@ from tests.support.scripted_server import (
     raw_response,
     refuse_early,
     reply,
+    reply_with,
     reset_mid_body,
     vector_for,
     with_bytes_after,
@@ -145,12 +147,13 @@ def test_a_gzip_bomb_is_abandoned_past_max_response_bytes(surface, server):
     assert len(server.requests) == 1
 
 
-def test_a_gzipped_answer_within_the_limit_is_read(surface, server):
-    import gzip
+def _gzipped(request: Recorded) -> tuple[int, bytes, dict[str, str]]:
+    body = gzip.compress(json.dumps(embedding_payload(request)).encode())
+    return 200, body, {"content-encoding": "gzip"}
 
-    server.default = lambda conn, request: reply(
-        200, gzip.compress(json.dumps(embedding_payload(request)).encode()), {"content-encoding": "gzip"}
-    )(conn, request)
+
+def test_a_gzipped_answer_within_the_limit_is_read(surface, server):
+    server.default = reply_with(_gzipped)
 
     assert surface.embed(one_at_a_time(server), TEXTS) == EXPECTED
     assert server.requests[0].headers["accept-encoding"] == "gzip, deflate"
@@ -182,9 +185,7 @@ def test_more_header_bytes_than_the_limit_are_refused_alike(surface, server):
 # -- connections that die under a request ------------------------------------------------------
 
 
-def test_a_kept_alive_connection_closed_under_a_request_is_resent_without_a_retry(
-    surface, server
-):
+def test_a_kept_alive_connection_closed_under_a_request_is_resent_without_a_retry(surface, server):
     server.push(embedding_reply(), drop())  # the second request meets an idle-closed connection
 
     vectors = surface.embed(one_at_a_time(server, max_retries=0), TEXTS)
@@ -245,8 +246,6 @@ def _twice_data(request: Recorded) -> tuple[int, str, dict[str, str]]:
 
 
 def test_a_body_repeating_the_data_key_is_refused(surface, server):
-    from tests.support.scripted_server import reply_with
-
     server.push(reply_with(_twice_data))
 
     error, _ = raises(surface, one_at_a_time(server), TEXTS[:1])
@@ -256,9 +255,7 @@ def test_a_body_repeating_the_data_key_is_refused(surface, server):
     assert len(server.requests) == 1
 
 
-def test_server_text_reaches_error_messages_without_control_characters_or_escapes(
-    surface, server
-):
+def test_server_text_reaches_error_messages_without_control_characters_or_escapes(surface, server):
     message = "line one\r\nX-Injected: yes\x1b[31m red \x1b[0m\x1b]0;owned\x07\x00 end"
     server.push(reply(400, {"error": {"code": "bad\x1b[2J\n", "message": message}}))
 
