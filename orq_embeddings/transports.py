@@ -15,7 +15,9 @@ for this machine.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
+import select
 import socket
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -231,6 +233,20 @@ class _Exchange:
         )
 
 
+def _answer_waiting(socket_stream: Any) -> bool:
+    """Whether bytes of a response have arrived on ``socket_stream`` (an anyio SocketStream):
+    read into its queue already, or waiting in the socket to be read."""
+    if socket_stream is None:
+        return False
+    if getattr(socket_stream._protocol, "read_queue", None):
+        return True
+    sock = socket_stream._transport.get_extra_info("socket")
+    try:
+        return sock is not None and bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):  # closed under us: the read that follows will say so
+        return False
+
+
 class HttpxTransport:
     """Async transport over one httpx.AsyncClient; it belongs to the event loop that made it.
 
@@ -303,29 +319,46 @@ class HttpxTransport:
 
         A server (or proxy) that refuses a large body answers at once and closes; the write
         that follows fails, and asyncio then closes the socket with that answer unread, so the
-        client would see only a broken connection and upload the body again. Stopping when an
-        answer is waiting lets httpcore read it instead (it reads the response after a failed
-        write), so an early 413 is a 413, as it is with the sync transport.
+        client would see only a broken connection and upload the body again. So while the body
+        goes out, the connection is read too (httpcore reads only after sending), and the upload
+        stops as soon as an answer is waiting: httpcore then reads it (it reads the response
+        after a failed write), and an early 413 is a 413, as it is with the sync transport.
         """
-        for start in range(0, len(body), _UPLOAD_CHUNK):
-            if start and self._answer_waiting(exchange):
-                raise httpcore.WriteError("the server answered before the body was all sent")
-            yield body[start : start + _UPLOAD_CHUNK]
+        socket_stream = None
+        try:
+            for start in range(0, len(body), _UPLOAD_CHUNK):
+                socket_stream = socket_stream or self._reading_while_sending(exchange)
+                if start and _answer_waiting(socket_stream):
+                    raise httpcore.WriteError("the server answered before the body was sent")
+                yield body[start : start + _UPLOAD_CHUNK]
+        finally:
+            if socket_stream is not None:
+                with contextlib.suppress(Exception):
+                    socket_stream._transport.pause_reading()
 
     def _pools(self) -> list[Any]:
         """httpcore's pools behind the client, direct and through proxies (private: see below)."""
         transports = [self._client._transport, *self._client._mounts.values()]
         return [pool for t in transports if (pool := getattr(t, "_pool", None)) is not None]
 
-    def _answer_waiting(self, exchange: _Exchange) -> bool:
-        """Whether bytes of a response wait on the connection carrying ``exchange``."""
+    def _reading_while_sending(self, exchange: _Exchange) -> Any:
+        """The anyio socket stream carrying ``exchange``, now reading as it sends (or None).
+
+        httpx offers no way to reach it: this walks httpcore's pool to the request's connection
+        and its anyio stream, and if a name has changed, returns None and the upload is as
+        before (the early-413 test then fails).
+        """
         for pool in self._pools():
             for pending in list(getattr(pool, "_requests", ())):
                 if pending.request.extensions.get("trace") == exchange.trace:
                     http11 = getattr(pending.connection, "_connection", None)
-                    stream = getattr(http11, "_network_stream", None)
-                    return bool(stream is not None and stream.get_extra_info("is_readable"))
-        return False
+                    stream = getattr(getattr(http11, "_network_stream", None), "_stream", None)
+                    transport = getattr(stream, "_transport", None)
+                    if transport is None or not hasattr(stream, "_protocol"):
+                        return None
+                    transport.resume_reading()
+                    return stream
+        return None
 
     async def _close_connections_with_bytes_left_over(self) -> None:
         """Close every idle pooled connection that holds bytes no response has claimed.

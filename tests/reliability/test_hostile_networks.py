@@ -206,8 +206,8 @@ def test_a_reused_connection_that_breaks_after_the_answer_began_is_not_resent(su
 
 def test_an_early_413_then_a_close_is_a_413_and_the_body_is_not_sent_again(surface, server):
     server.push(refuse_early(413, {"error": {"code": "request_too_large", "message": "too big"}}))
-    texts = [f"{i} " + "x" * 400_000 for i in range(5)]  # 2 MB: still uploading at the refusal
-    call = Call(base_url=server.base_url, max_batch_bytes=5_000_000, max_retries=2)
+    texts = [f"{i} " + "x" * 1_600_000 for i in range(5)]  # 8 MB: still uploading when refused
+    call = Call(base_url=server.base_url, max_batch_bytes=10_000_000, max_retries=2)
 
     error, _ = raises(surface, call, texts)
 
