@@ -9,10 +9,12 @@ one pooled connection, where one request's bytes could be taken as another's ans
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import re
 import time
+import tracemalloc
 
 import pytest
 
@@ -21,11 +23,12 @@ from orq_embeddings import (
     InvalidResponseError,
     NameResolutionError,
     OrqConnectionError,
+    OrqEmbeddingsClient,
     OrqError,
     OrqTimeoutError,
     ResponseTooLargeError,
 )
-from tests.reliability.surfaces import KEY, Call, Surface
+from tests.reliability.surfaces import KEY, MODEL, Call, Surface
 from tests.support.scripted_server import (
     Recorded,
     ScriptedServer,
@@ -298,3 +301,28 @@ def test_an_https_base_url_reaches_a_proxy_only_as_a_tunnel_it_cannot_read(surfa
     assert proxy.requests[0].path == "embeddings.example.test:443"
     seen = json.dumps([request.headers for request in proxy.requests])
     assert KEY not in seen and "authorization" not in seen
+
+
+@pytest.mark.parametrize("way", ["sync", "async"])
+def test_a_gzip_bomb_costs_memory_near_the_cap_not_near_its_inflated_size(server, way):
+    cap = 4_000_000
+    server.push(reply(200, gzip_bomb(256 << 20), {"content-encoding": "gzip"}))
+    client = OrqEmbeddingsClient(
+        MODEL, api_key=KEY, base_url=server.base_url, max_response_bytes=cap, max_retries=0
+    )
+
+    def embed() -> object:
+        if way == "sync":
+            return client.embed(TEXTS[:1])
+        return asyncio.run(client.aembed(TEXTS[:1]))
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResponseTooLargeError):
+            embed()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        client.close()
+
+    assert peak < 4 * cap  # the bomb inflates to 256 MiB

@@ -52,9 +52,7 @@ def _every_round_right(client: OrqEmbeddingsClient, texts: list[str], expected: 
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
-def test_parent_and_forked_child_calling_at_once_each_get_their_own_vectors(
-    orq_gateway, reference
-):
+def test_parent_and_forked_child_calling_at_once_each_get_their_own_vectors(orq_gateway, reference):
     client = OrqEmbeddingsClient(
         MODEL, api_key=KEY, base_url=orq_gateway.base_url, batch_size=2, max_concurrency=4
     )
