@@ -92,7 +92,7 @@ def _broken(url: str, error: BaseException) -> OrqConnectionError:
 
 
 def _too_many_headers(error: BaseException) -> bool:
-    """Whether http.client gave up on the headers (over 100 fields, or a line over 64 KiB)."""
+    """Whether http.client gave up on the headers (too many fields, or a line too long)."""
     return any(
         isinstance(found, http.client.LineTooLong)
         or (isinstance(found, http.client.HTTPException) and "got more than" in str(found))
@@ -205,7 +205,6 @@ class _Exchange:
 
     def __init__(self) -> None:
         self.connected = False
-        self.response_started = False
         self.headers_complete = False
         self.body_bytes = 0
 
@@ -213,7 +212,7 @@ class _Exchange:
         if event == "connection.connect_tcp.started":
             self.connected = True
         elif event == "http11.receive_response_headers.complete":
-            self.response_started = self.headers_complete = True
+            self.headers_complete = True
 
     def progress(self) -> str:
         if not self.headers_complete:
@@ -271,11 +270,13 @@ class HttpxTransport:
 
         Raises: as :meth:`RequestsTransport.post`.
         """
-        for _ in range(self._pool_size + 1):
+        deadline = time.monotonic() + timeout
+        for _ in range(self._pool_size + 1):  # as in RequestsTransport.post
             exchange = _Exchange()
             try:
                 return await asyncio.wait_for(
-                    self._exchange(url, body, headers, timeout, exchange), timeout
+                    self._exchange(url, body, headers, timeout, exchange),
+                    max(deadline - time.monotonic(), 0.001),
                 )
             except (asyncio.TimeoutError, httpx.TimeoutException):
                 raise _timed_out(url, timeout, exchange.progress()) from None

@@ -326,3 +326,12 @@ def test_a_gzip_bomb_costs_memory_near_the_cap_not_near_its_inflated_size(server
         client.close()
 
     assert peak < 4 * cap  # the bomb inflates to 256 MiB
+
+
+def test_plain_http_to_another_host_is_refused_even_through_a_proxy(surface, proxy):
+    call = Call(base_url="http://embeddings.example.test/v2/router")
+
+    with pytest.raises(ValueError, match="refusing to send the API key over plain http"):
+        surface.embed(call, TEXTS[:1])
+
+    assert proxy.requests == []  # the proxy would have read the key
