@@ -83,11 +83,14 @@ class Attempt:
 
     def progress(self) -> str:
         """Where the attempt was, for a timeout message."""
-        if not self.response_started:
-            return "no response had started"
-        if not self.headers_complete:
-            return "the response headers were still arriving"
-        return f"the body was still arriving, {self.body_bytes} bytes in"
+        return timeout_progress(self.headers_complete, self.body_bytes)
+
+
+def timeout_progress(headers_complete: bool, body_bytes: int) -> str:
+    """How far an attempt got before its deadline, in the same words for both transports."""
+    if not headers_complete:
+        return "the response headers had not all arrived"
+    return f"the body was still arriving, {body_bytes} bytes in"
 
 
 def current_attempt() -> Attempt | None:

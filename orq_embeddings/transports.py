@@ -34,7 +34,7 @@ from .bounded_body import BoundedBody, check_header_limits, header_limit_error
 from .deadlines import WATCH
 from .errors import NameResolutionError, OrqConnectionError, OrqTimeoutError
 from .responses import RawResponse
-from .sync_http import Attempt, ReportingAdapter
+from .sync_http import Attempt, ReportingAdapter, timeout_progress
 
 _READ_CHUNK = 1 << 18
 #: Pieces of a request body between checks for an early answer (async only).
@@ -215,9 +215,7 @@ class _Exchange:
             self.headers_complete = True
 
     def progress(self) -> str:
-        if not self.headers_complete:
-            return "the response headers had not all arrived"
-        return f"the body was still arriving, {self.body_bytes} bytes in"
+        return timeout_progress(self.headers_complete, self.body_bytes)
 
     def failed_on_stale_connection(self, error: BaseException) -> bool:
         """A reused connection that the server had closed before any byte of a response."""
