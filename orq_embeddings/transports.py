@@ -15,13 +15,11 @@ for this machine.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http.client
-import select
 import socket
 import time
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpcore
@@ -30,6 +28,7 @@ import requests
 import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
+from . import httpcore_access
 from .bounded_body import BoundedBody, check_header_limits, header_limit_error
 from .deadlines import WATCH
 from .errors import NameResolutionError, OrqConnectionError, OrqTimeoutError
@@ -230,20 +229,6 @@ class _Exchange:
         )
 
 
-def _answer_waiting(socket_stream: Any) -> bool:
-    """Whether bytes of a response have arrived on ``socket_stream`` (an anyio SocketStream):
-    read into its queue already, or waiting in the socket to be read."""
-    if socket_stream is None:
-        return False
-    if getattr(socket_stream._protocol, "read_queue", None):
-        return True
-    sock = socket_stream._transport.get_extra_info("socket")
-    try:
-        return sock is not None and bool(select.select([sock], [], [], 0)[0])
-    except (OSError, ValueError):  # closed under us: the read that follows will say so
-        return False
-
-
 class HttpxTransport:
     """Async transport over one httpx.AsyncClient; it belongs to the event loop that made it.
 
@@ -305,12 +290,18 @@ class HttpxTransport:
             content = BoundedBody(
                 response.headers.get("content-encoding"), self._max_response_bytes
             )
-            async for chunk in response.aiter_raw(_READ_CHUNK):
+            # The stream itself, not aiter_raw(), which closes the response at the end, and
+            # with it the moment to look at what is left on the connection.
+            async for chunk in cast(httpx.AsyncByteStream, response.stream):
                 content.feed(chunk)
                 exchange.body_bytes = content.size
+            # httpx would keep bytes beyond the response's declared end (a proxy that glues
+            # two responses, a Content-Length shorter than the body) for the next request.
+            httpcore_access.retire_if_bytes_left_over(
+                httpcore_access.connection_of(self._client, exchange.trace)
+            )
         finally:
             await response.aclose()
-        await self._close_connections_with_bytes_left_over()
         return RawResponse(response.status_code, _lower(response.headers), content.finish())
 
     async def _upload(self, body: bytes, exchange: _Exchange) -> AsyncIterator[bytes]:
@@ -323,58 +314,19 @@ class HttpxTransport:
         stops as soon as an answer is waiting: httpcore then reads it (it reads the response
         after a failed write), and an early 413 is a 413, as it is with the sync transport.
         """
-        socket_stream = None
+        stream = None
         try:
             for start in range(0, len(body), _UPLOAD_CHUNK):
-                socket_stream = socket_stream or self._reading_while_sending(exchange)
-                if start and _answer_waiting(socket_stream):
+                if stream is None:
+                    stream = httpcore_access.read_while_sending(
+                        httpcore_access.connection_of(self._client, exchange.trace)
+                    )
+                if start and stream is not None and httpcore_access.answer_waiting(stream):
                     raise httpcore.WriteError("the server answered before the body was sent")
                 yield body[start : start + _UPLOAD_CHUNK]
         finally:
-            if socket_stream is not None:
-                with contextlib.suppress(Exception):
-                    socket_stream._transport.pause_reading()
-
-    def _pools(self) -> list[Any]:
-        """httpcore's pools behind the client, direct and through proxies (private: see below)."""
-        transports = [self._client._transport, *self._client._mounts.values()]
-        return [pool for t in transports if (pool := getattr(t, "_pool", None)) is not None]
-
-    def _reading_while_sending(self, exchange: _Exchange) -> Any:
-        """The anyio socket stream carrying ``exchange``, now reading as it sends (or None).
-
-        httpx offers no way to reach it: this walks httpcore's pool to the request's connection
-        and its anyio stream, and if a name has changed, returns None and the upload is as
-        before (the early-413 test then fails).
-        """
-        for pool in self._pools():
-            for pending in list(getattr(pool, "_requests", ())):
-                if pending.request.extensions.get("trace") == exchange.trace:
-                    http11 = getattr(pending.connection, "_connection", None)
-                    stream = getattr(getattr(http11, "_network_stream", None), "_stream", None)
-                    transport = getattr(stream, "_transport", None)
-                    if transport is None or not hasattr(stream, "_protocol"):
-                        return None
-                    transport.resume_reading()
-                    return stream
-        return None
-
-    async def _close_connections_with_bytes_left_over(self) -> None:
-        """Close every idle pooled connection that holds bytes no response has claimed.
-
-        httpx keeps what arrives after a response's declared end in the connection's parser
-        buffer, where the next request on that connection would read it as its own response
-        (a proxy that glues two responses together, a Content-Length shorter than the body).
-        httpx has no public way to see that buffer, so this looks through the client's
-        transports (direct and proxied), httpcore's pools and h11's ``trailing_data``; if those
-        are ever renamed, nothing is found and the test of this behaviour fails.
-        """
-        for pool in self._pools():
-            for connection in list(getattr(pool, "connections", ())):
-                http11 = getattr(connection, "_connection", None)
-                parser = getattr(http11, "_h11_state", None)
-                if parser is not None and connection.is_idle() and parser.trailing_data[0]:
-                    await connection.aclose()
+            if stream is not None:
+                httpcore_access.stop_reading(stream)
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
