@@ -64,6 +64,8 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
             Most texts per request (default 512).
         max_concurrency:
             Most requests in flight at once (default 16).
+        max_response_bytes:
+            Most bytes of one response body, after decompression (default 256 MiB).
         max_retries:
             Client-side retries of a failed request (default 2); orq retries on its side too.
         request_timeout:

@@ -41,19 +41,35 @@ def connection_of(client: httpx.AsyncClient, trace: Callable[..., Any]) -> Any:
 def read_while_sending(connection: Any) -> Any:
     """Make ``connection`` read as it sends, and return its anyio socket stream (or None).
 
-    httpcore reads only once the whole body is sent, and meanwhile anyio stops reading, so
-    an early answer waits in the kernel, where a failed write then destroys it.
+    httpcore reads only once the whole body is sent, and meanwhile anyio stops reading, so an
+    early answer waits in the kernel. When the reset that follows it fails a write, asyncio
+    closes the socket with the answer unread; so until :func:`stop_reading`, the stream's
+    protocol first reads what the kernel still holds whenever its connection is lost.
     """
     stream = getattr(getattr(connection, "_network_stream", None), "_stream", None)
     transport = getattr(stream, "_transport", None)
-    if transport is None or not hasattr(stream, "_protocol"):
+    protocol = getattr(stream, "_protocol", None)
+    if transport is None or protocol is None or not hasattr(protocol, "data_received"):
         return None
+    lose_connection = protocol.connection_lost
+
+    def read_what_is_left_then_lose(error: Exception | None) -> None:
+        # asyncio calls this just before it closes the socket: the last moment to read it.
+        sock: Any = getattr(transport, "_sock", None)
+        with contextlib.suppress(OSError, ValueError):  # nothing (more) to read
+            while sock is not None and (data := sock.recv(1 << 16)):  # it never blocks
+                protocol.data_received(data)
+        lose_connection(error)
+
+    protocol.connection_lost = read_what_is_left_then_lose
     transport.resume_reading()
     return stream
 
 
 def stop_reading(stream: Any) -> None:
     """Leave reading to anyio again (its reads resume and pause the transport themselves)."""
+    with contextlib.suppress(AttributeError):
+        del stream._protocol.connection_lost  # the class's own again
     with contextlib.suppress(OSError, RuntimeError, AttributeError):  # closed meanwhile
         stream._transport.pause_reading()
 

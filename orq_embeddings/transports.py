@@ -314,6 +314,9 @@ class HttpxTransport:
         stops as soon as an answer is waiting: httpcore then reads it (it reads the response
         after a failed write), and an early 413 is a 413, as it is with the sync transport.
         """
+        if len(body) <= _UPLOAD_CHUNK:  # one write, which the kernel takes at once
+            yield body
+            return
         stream = None
         try:
             for start in range(0, len(body), _UPLOAD_CHUNK):
