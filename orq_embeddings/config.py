@@ -159,18 +159,18 @@ class ClientConfig(BaseModel):
         for name, header_value in value.items():
             if not _TOKEN.fullmatch(name):
                 raise ValueError(
-                    f"default_headers has an invalid header name {name!r}: a name is letters, "
+                    f"invalid header name {name!r}: a name is letters, "
                     "digits and !#$%&'*+-.^_`|~ only (no spaces, colons or non-ASCII)"
                 )
             if name.lower() in _FRAMING_HEADERS:
                 raise ValueError(
-                    f"default_headers must not set {name!r}: the transport sets it to frame "
+                    f"header {name!r} must not be set here: the transport sets it to frame "
                     "the request"
                 )
             for position, character in enumerate(header_value):
                 if not (" " <= character <= "~" or character == "\t"):
                     raise ValueError(
-                        f"default_headers[{name!r}] has a character an HTTP header cannot carry "
+                        f"header {name!r} has a character an HTTP header cannot carry "
                         f"at position {position} of {len(header_value)} (CR, LF, another control "
                         "character or non-ASCII)"
                     )
