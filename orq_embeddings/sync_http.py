@@ -61,7 +61,8 @@ class Attempt:
         finally:
             _current.attempt = None
             with self._lock:
-                self._finished = True
+                # The watchdog keeps finished attempts until their deadline: not their sockets.
+                self._finished, self._connection = True, None
 
     def use(self, connection: HTTPConnection, reused: bool) -> None:
         with self._lock:
