@@ -35,6 +35,7 @@ SAME_NAMED_SETTINGS = (
     "max_retries",
     "max_batch_bytes",
     "max_concurrency",
+    "max_response_bytes",
     "allow_insecure_http",
 )
 

@@ -30,6 +30,33 @@ _BODY_EXCERPT_CHARS = 200
 Vectors = npt.NDArray[np.float32]
 #: What a vector's values may be once parsed from JSON.
 _JSON_NUMBERS = (int, float)
+#: ANSI escape sequences (CSI and OSC), then any other control character: server text shown in
+#: an error message must not recolour, move or rewrite the user's terminal or split a log line.
+_TERMINAL_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def printable(text: str) -> str:
+    """Server text made safe to show: escape sequences removed, control characters a space."""
+    return _CONTROL_CHARACTERS.sub(" ", _TERMINAL_ESCAPES.sub("", text)).strip()
+
+
+class _DuplicateKeyError(ValueError):
+    """A JSON object names one key twice: which value counts is the parser's guess."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """One JSON object as a dict, refusing a repeated key (a second ``data`` would win silently)."""
+    built = dict(pairs)
+    if len(built) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(
+                    f"the body repeats the key {printable(key)!r} in one object"
+                )
+            seen.add(key)
+    return built
 
 
 @dataclass(frozen=True)
@@ -74,12 +101,12 @@ def describe_body(body: bytes, content_type: str | None) -> str:
     if not body.strip():
         return "the body is empty"
     text = body[: _BODY_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    kind = content_type or "no content type"
+    kind = printable(content_type or "no content type")
     if "<html" in text.lower() or "<!doctype" in text.lower():
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-        named = f" titled {title.group(1).strip()!r}" if title else ""
+        named = f" titled {printable(title.group(1))!r}" if title else ""
         return f"the body is an HTML page{named} ({kind}, {len(body)} bytes), not JSON"
-    excerpt = " ".join(text.split())[:_BODY_EXCERPT_CHARS]
+    excerpt = " ".join(printable(text).split())[:_BODY_EXCERPT_CHARS]
     return f"the body is not valid JSON ({kind}, {len(body)} bytes): {excerpt!r}"
 
 
@@ -90,7 +117,9 @@ def _json_payload(response: RawResponse) -> Any:
         ValueError: saying, safely and briefly, why the body cannot be read as JSON.
     """
     try:
-        return json.loads(response.body)
+        return json.loads(response.body, object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError:
+        raise
     except RecursionError:
         # Nesting deeper than the parser recurses is no reason to crash with a RecursionError.
         raise ValueError(
@@ -137,7 +166,11 @@ def error_from_response(response: RawResponse) -> APIStatusError:
         message = found if found is not None else _status_phrase(status)
     error_class = error_class_for_status(status)
     return error_class(
-        status, message, code=code, trace_id=response.trace_id, headers=response.headers
+        status,
+        printable(message),
+        code=None if code is None else printable(code),
+        trace_id=response.trace_id,
+        headers=response.headers,
     )
 
 
@@ -192,6 +225,11 @@ def decode_embeddings(response: RawResponse, batch: Batch) -> BatchEmbeddings:
         raise invalid(f"expected a JSON object, got {type(payload).__name__}")
     data = payload.get("data")
     if not isinstance(data, list):
+        code, message = _error_fields(payload) if "error" in payload else (None, None)
+        if message is not None:
+            # A 200 that carries an error object: the server's words say what went wrong.
+            coded = f" {printable(code)}" if code else ""
+            raise invalid(f"orq.ai answered 200 with an error{coded}: {printable(message)}")
         shown = "null or missing" if data is None else f"a {type(data).__name__}"
         raise invalid(f"'data' is {shown}, not a list of embeddings")
     if len(data) != batch.size:
@@ -296,7 +334,7 @@ def raise_for_status(response: RawResponse) -> None:
     if 200 <= status < 300:
         return
     if 300 <= status < 400:
-        location = response.headers.get("location", "an unnamed location")
+        location = printable(response.headers.get("location", "an unnamed location"))
         raise RedirectError(
             f"orq.ai answered {status}, redirecting to {location}. Redirects are never followed, "
             "so the API key is never sent elsewhere; set base_url to the final address."
