@@ -26,6 +26,13 @@ class InvalidInputError(OrqError, ValueError):
         self.positions = positions
 
 
+class UnsupportedOptionError(OrqError, ValueError):
+    """An option the chosen wire dialect's schema has no place for; raised before anything is sent.
+
+    orq's schema refuses unknown keys, so sending it would fail every request with a 400.
+    """
+
+
 class OrqConnectionError(OrqError, ConnectionError):
     """The server could not be reached, or the connection broke before the response was complete."""
 

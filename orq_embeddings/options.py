@@ -136,7 +136,8 @@ class OrqOptions(_OptionModel):
     :mod:`orq_embeddings.dialects`).
     """
 
-    name: NonEmptyStr | None = None
+    #: The schema sets no minimum length, so an empty name is sent as given.
+    name: str | None = None
     fallbacks: tuple[Fallback, ...] | None = None
     fallback_on_codes: tuple[int, ...] | None = None
     retry: RetryOptions | None = None
