@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
@@ -54,11 +54,16 @@ class Served:
 
 
 class RoutingFailure(GatewayError):
-    """Every model that was tried failed; the client gets the last failure."""
+    """Every model that was tried failed: the client gets the last failure and every attempt."""
 
     def __init__(self, last: GatewayError, attempts: Sequence[Attempt]) -> None:
         super().__init__(last.status, last.message, code=last.code, headers=last.headers)
         self.attempts = tuple(attempts)
+
+    @property
+    def failures(self) -> Sequence[Mapping[str, object]]:
+        """Each attempt's model and status, as the error body's ``failures``."""
+        return [attempt.model_dump() for attempt in self.attempts]
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,7 @@ class Router:
                 f"`{field}`: model {model_id!r} does not exist on this gateway; it serves "
                 + ", ".join(sorted(s.id for s in self._catalogue)),
                 code="model_not_found",
+                param=field,
             )
         dimensions = request.dimensions
         if dimensions is not None and not spec.shortening:
@@ -198,12 +204,14 @@ class Router:
                 400,
                 f"`dimensions`: {model_id} (named in `{field}`) has a fixed size of "
                 f"{spec.dimensions} and does not support `dimensions`; leave it out",
+                param="dimensions",
             )
         if dimensions is not None and dimensions > spec.dimensions:
             raise GatewayError(
                 400,
                 f"`dimensions`: {dimensions} is more than the {spec.dimensions} of {model_id} "
                 f"(named in `{field}`); ask for at most {spec.dimensions}",
+                param="dimensions",
             )
         return spec
 

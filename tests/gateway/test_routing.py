@@ -90,6 +90,20 @@ def test_answers_the_last_failure_when_every_fallback_fails(gateway):
     assert attempts_of(gateway) == [(SMALL, 503), (COHERE, 503)]
 
 
+def test_when_every_model_failed_the_error_lists_each_attempt_as_failures(gateway):
+    gateway.inject(ProviderFault(status=503))
+
+    body = {"input": "x", "model": SMALL, "retry": {"count": 1}, "fallbacks": [{"model": COHERE}]}
+    error = error_of(embed(gateway, body))
+
+    assert error["failures"] == [
+        {"model": SMALL, "status": 503},
+        {"model": SMALL, "status": 503},
+        {"model": COHERE, "status": 503},
+        {"model": COHERE, "status": 503},
+    ]
+
+
 def test_does_not_fall_back_on_a_code_outside_fallback_on_codes(gateway):
     gateway.inject(ProviderFault(model=SMALL, status=500))
 

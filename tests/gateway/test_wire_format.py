@@ -160,3 +160,20 @@ def test_a_get_on_the_embeddings_path_is_a_405(gateway):
     response = HTTP.get(f"{gateway.base_url}/embeddings")
 
     assert response.status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "kind", "param"),
+    [
+        ({"input": "x", "model": SMALL, "bogus": 1}, 400, "invalid_request_error", "bogus"),
+        ({"input": "x", "model": "openai/missing"}, 404, "not_found_error", "model"),
+    ],
+    ids=["400", "404"],
+)
+def test_error_bodies_carry_code_message_param_and_type(gateway, body, status, kind, param):
+    response = embed(gateway, body)
+
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "param", "type"}
+    assert (error["type"], error["param"]) == (kind, param)
