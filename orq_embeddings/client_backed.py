@@ -29,6 +29,8 @@ SAME_NAMED_SETTINGS = (
     "orq",
     "default_headers",
     "max_retries",
+    "max_retry_after",
+    "retry_wait_budget",
     "max_batch_bytes",
     "max_concurrency",
     "allow_insecure_http",
