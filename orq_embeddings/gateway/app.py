@@ -184,7 +184,7 @@ class GatewayApp:
         if cache is None:
             _, body = await self._route(request, notes)
             return _Response(200, body)
-        key = cache_key(request)
+        key = cache_key(request.dialect, notes.body)
         cached = self.state.cache.get(key)
         if cached is not None:
             notes.cache, notes.served_model = "hit", cached.model_id
