@@ -1,17 +1,20 @@
 """Reading a request body, in either dialect, into one :class:`EmbeddingRequest` or a 400.
 
-The wire models below are the published schema (shared/spec), strict as orq's is: no unknown
-fields at any level, no type coercion (``"512"`` is not a number), every documented limit. They
-reuse the option models the client shares (retry, cache, fallback, identity, ...) for the parts
-both dialects spell the same way; only the containers differ by dialect:
+The wire models below are the published schema (shared/spec, checked against orq-ai-sdk 4.17),
+strict as orq's is: no unknown fields at any level, no type coercion (``"512"`` is not a number),
+no explicit ``null`` except where the schema allows one (``NotNull`` marks the rest), every
+documented limit. Once valid, a body becomes the :class:`OrqOptions` the client shares, which adds
+the checks across fields (unique codes, ...). Only the containers differ by dialect:
 
 - router: routing fields at the top level, ``load_balancer`` as ``{"type", "models"}``, the
-  person as ``orq.identity`` (or its older name ``orq.contact``); ``orq`` may also carry deprecated
-  copies of the routing fields, and top-level values win.
-- gateway: every routing field inside ``orq``, ``load_balancer`` a bare list, the person as
-  ``orq.contact``.
+  person as ``orq.identity`` or its older name ``orq.contact`` (both given: ``identity`` wins),
+  neither with ``logo_url``; ``orq`` may also carry deprecated copies of the routing fields, and
+  top-level values win.
+- gateway: every routing field inside ``orq`` except ``fallback_on_codes`` (router-only),
+  ``load_balancer`` a bare list, the person as ``orq.contact``, which has ``logo_url``.
 
-Every error message names the field, so the 400 says what to change.
+Every error message names the field, and so does the error's ``param``: the 400 says what to
+change.
 """
 
 from __future__ import annotations
@@ -256,8 +259,8 @@ def _router_options(body: _RouterBody) -> OrqOptions:
     fields: dict[str, Any] = {}
     if body.orq is not None:
         fields = _set_fields(body.orq)
-        person = fields.pop("identity", None) or fields.pop("contact", None)
-        fields.pop("contact", None)
+        identity, contact = fields.pop("identity", None), fields.pop("contact", None)
+        person = identity if identity is not None else contact
         if person is not None:
             fields["identity"] = person
     routing = set(OrqOptions.model_fields) - {"identity"}
