@@ -3,7 +3,8 @@
 :func:`valid_bodies` makes bodies the oracle accepts and the local gateway can serve (models from
 its catalogue, ``dimensions`` only where every named model can shorten, deadlines long enough),
 with the schema's nullable fields sometimes ``null``. :func:`mutations` changes one thing: an
-unknown key, a ``null``, a wrong type, a value past a documented limit, a required key removed.
+unknown key, a key that belongs elsewhere (the docs' ``logo_url``, router-only fields), a ``null``,
+a wrong type, a value past a documented limit, a required key removed.
 Whether the result is still valid is for the oracle to say, never for this module.
 """
 
@@ -160,6 +161,14 @@ PAST_THE_LIMIT = {
     "metadata": [{"k": "v"}] * (MAX_METADATA_FIELDS + 1),
 }
 UNKNOWN_KEY = "surely_not_a_field"
+#: Keys that exist somewhere in orq's bodies but perhaps not here, by what would hold them: the
+#: docs' ``logo_url``, router-only ``fallback_on_codes``, top-level routing in the legacy body.
+KEYS_FROM_ELSEWHERE: dict[str | None, tuple[tuple[str, Any], ...]] = {
+    None: (("fallbacks", [{"model": SHORTENING[0]}]), ("contact", {"id": "u1"})),
+    "orq": (("fallback_on_codes", [503]), ("identity", {"id": "u1"})),
+    "identity": (("logo_url", "https://example.com/a.jpg"),),
+    "contact": (("logo_url", "https://example.com/a.jpg"),),
+}
 
 
 def _wrong_type(value: Any) -> Any:
@@ -221,6 +230,17 @@ def _delete(body: dict[str, Any], path: Path) -> dict[str, Any]:
     return changed
 
 
+#: Every kind of mutation :func:`all_mutations` makes.
+MUTATION_KINDS = (
+    "unknown key",
+    "key from elsewhere",
+    "missing",
+    "null",
+    "wrong type",
+    "past the limit",
+)
+
+
 def all_mutations(body: dict[str, Any]) -> list[Mutation]:
     """Every single mutation of ``body`` this module knows, in a stable order."""
     found: list[Mutation] = []
@@ -228,6 +248,12 @@ def all_mutations(body: dict[str, Any]) -> list[Mutation]:
         if isinstance(value, dict) and not _in_metadata(path):
             unknown = (*path, UNKNOWN_KEY)
             found.append(Mutation("unknown key", unknown, _set(body, unknown, 1)))
+            for key, extra in KEYS_FROM_ELSEWHERE.get(_container(path), ()):
+                if key not in value:
+                    elsewhere = (*path, key)
+                    found.append(
+                        Mutation("key from elsewhere", elsewhere, _set(body, elsewhere, extra))
+                    )
             for required in REQUIRED.get(_container(path), ()):
                 if required in value:
                     missing = (*path, required)
