@@ -79,7 +79,7 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
         embed = OrqEmbeddings(
             model="openai/text-embedding-3-small",
             # dimensions=512,
-            # orq={"fallbacks": [{"model": "openai/text-embedding-3-large"}],
+            # orq={"retry": {"count": 2, "on_codes": [429, 503]},
             #      "cache": {"type": "exact_match", "ttl": 3600}},
         )
         ```

@@ -57,7 +57,7 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
 
         Settings.embed_model = OrqEmbedding(
             model_name="openai/text-embedding-3-small",
-            orq={"fallbacks": [{"model": "openai/text-embedding-3-large"}]},
+            orq={"retry": {"count": 2, "on_codes": [429, 503]}},  # the same model, retried
         )
         index = VectorStoreIndex.from_documents(documents)
         ```

@@ -51,6 +51,7 @@ from .responses import (
 )
 from .results import BatchReport, EmbeddedBatch, EmbeddingResult, float_lists, warn_if_mixed
 from .retry import RetryPolicy
+from .validation_errors import validated
 
 logger = logging.getLogger("orq_embeddings")
 
@@ -123,6 +124,10 @@ class OrqEmbeddingsClient:
         sleep, async_sleep: how retries wait; injectable so tests run on exact schedules.
 
     Defaults and the reasons for them are in :mod:`orq_embeddings.config`.
+
+    Raises:
+        ConfigurationError: (a ValueError) a setting out of its limits, an unknown orq key, no
+            key for a remote base URL; the message names each setting, its limit and the fix.
     """
 
     def __init__(
@@ -149,22 +154,32 @@ class OrqEmbeddingsClient:
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        settings = EmbeddingSettings(
-            model=model, dimensions=dimensions, encoding_format=encoding_format, user=user, orq=orq
+        settings = validated(
+            EmbeddingSettings,
+            {
+                "model": model,
+                "dimensions": dimensions,
+                "encoding_format": encoding_format,
+                "user": user,
+                "orq": orq,
+            },
         )
-        config = ClientConfig(
-            api_key=api_key if api_key is not None else env_api_key(),
-            base_url=base_url or env_base_url() or DEFAULT_BASE_URL,
-            default_headers=dict(default_headers or {}),
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_after=max_retry_after,
-            retry_wait_budget=retry_wait_budget,
-            batch_size=batch_size,
-            max_batch_bytes=max_batch_bytes,
-            max_concurrency=max_concurrency,
-            allow_insecure_http=allow_insecure_http,
-            dialect=dialect,
+        config = validated(
+            ClientConfig,
+            {
+                "api_key": api_key if api_key is not None else env_api_key(),
+                "base_url": base_url or env_base_url() or DEFAULT_BASE_URL,
+                "default_headers": dict(default_headers or {}),
+                "timeout": timeout,
+                "max_retries": max_retries,
+                "max_retry_after": max_retry_after,
+                "retry_wait_budget": retry_wait_budget,
+                "batch_size": batch_size,
+                "max_batch_bytes": max_batch_bytes,
+                "max_concurrency": max_concurrency,
+                "allow_insecure_http": allow_insecure_http,
+                "dialect": dialect,
+            },
         )
         self._setup(
             settings,
@@ -208,7 +223,9 @@ class OrqEmbeddingsClient:
         (``model``, ``dimensions``, ``encoding_format``, ``user``) replace the current values.
         """
         current = self.settings.model_dump(exclude={"orq"})
-        updated = EmbeddingSettings(**{**current, **settings}, orq=self.settings.orq.merged(orq))
+        updated = validated(
+            EmbeddingSettings, {**current, **settings, "orq": self.settings.orq.merged(orq)}
+        )
         copy = object.__new__(OrqEmbeddingsClient)
         copy._setup(
             updated,

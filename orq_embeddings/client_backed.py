@@ -10,13 +10,17 @@ made from; each adapter says only how its fields map onto the client's arguments
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, PrivateAttr, model_validator
+from pydantic import BaseModel, PrivateAttr, ValidationError, model_validator
 from typing_extensions import Self
 
 from .client import OrqEmbeddingsClient
 from .options import OrqOptions
+from .validation_errors import configuration_error
+
+if TYPE_CHECKING:
+    from pydantic import ModelWrapValidatorHandler
 
 #: Client arguments both adapters expose as fields of the same name; each adapter adds the few
 #: its framework names its own way (``model_name``, ``chunk_size``, ``embed_batch_size``, ...).
@@ -58,6 +62,20 @@ class ClientBackedModel(BaseModel):
         """Make the core client now, so bad settings fail at construction."""
         _ = self.client
         return self
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _say_it_as_the_core_does(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """Refuse bad settings with the core's message, inside the ValidationError users expect.
+
+        Both frameworks' users expect pydantic's ValidationError from a model; this one carries
+        the same paragraph (and, as its cause, the ConfigurationError) that the core raises, for
+        the adapter's own fields as for those the core checks.
+        """
+        try:
+            return handler(data)
+        except ValidationError as error:
+            raise configuration_error(error, cls) from None
 
     @property
     def client(self) -> OrqEmbeddingsClient:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from .errors import UnsupportedOptionError
+from .errors import ConfigurationProblem, UnsupportedOptionError
 from .inputs import EmbeddingInput
 from .options import EmbeddingSettings, OrqOptions
 
@@ -72,17 +72,27 @@ def check_dialect_fits(orq: OrqOptions, dialect: Dialect) -> None:
     """
     if dialect is Dialect.ROUTER and orq.identity is not None and orq.identity.logo_url:
         raise UnsupportedOptionError(
-            "orq.identity.logo_url cannot be sent to the router: orq's documentation examples "
-            "show logo_url, but its published schema (the OpenAPI and orq-ai-sdk 4.17) has no "
-            "such field in identity or contact, and the router refuses unknown keys with a 400. "
-            "Leave logo_url out, or use the legacy gateway dialect (a base_url ending in "
-            "/v2/gateway), whose contact carries it."
+            [
+                ConfigurationProblem(
+                    ("orq", "identity", "logo_url"),
+                    "cannot be sent to the router: orq's documentation examples show logo_url, "
+                    "but its published schema (the OpenAPI and orq-ai-sdk 4.17) has no such "
+                    "field in identity or contact, and the router refuses unknown keys with a "
+                    "400. Leave logo_url out, or use the legacy gateway dialect (a base_url "
+                    "ending in /v2/gateway), whose contact carries it",
+                )
+            ]
         )
     if dialect is Dialect.GATEWAY and orq.fallback_on_codes is not None:
         raise UnsupportedOptionError(
-            "fallback_on_codes is a router-only field: the legacy gateway body (a base_url "
-            "ending in /v2/gateway) has no place for it. Use a router base_url (.../v2/router) "
-            "or leave it out, and the gateway falls back on orq's default codes."
+            [
+                ConfigurationProblem(
+                    ("orq", "fallback_on_codes"),
+                    "is a router-only field: the legacy gateway body (a base_url ending in "
+                    "/v2/gateway) has no place for it. Use a router base_url (.../v2/router) "
+                    "or leave it out, and the gateway falls back on orq's default codes",
+                )
+            ]
         )
 
 

@@ -8,8 +8,8 @@ holds request headers or the API key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 #: How many of orq's ``failures`` an error message spells out (all are kept in the attribute).
 _FAILURES_SHOWN = 6
@@ -38,8 +38,55 @@ class InvalidInputError(OrqError, ValueError):
         self.positions = positions
 
 
-class UnsupportedOptionError(OrqError, ValueError):
-    """An option the chosen wire dialect's schema has no place for; raised before anything is sent.
+#: Where a setting sits, from the top: ``("orq", "retry", "count")``; list positions are ints.
+SettingPath = tuple[str | int, ...]
+
+
+class ConfigurationProblem(NamedTuple):
+    """One thing wrong with the settings: the setting at fault and what to do about it.
+
+    ``message`` reads after the setting's name (``"must be from 0 to 5, got 9"``); for a problem
+    of the settings as a whole, ``path`` is empty and ``message`` stands alone.
+    """
+
+    path: SettingPath
+    message: str
+
+
+def dotted_name(path: SettingPath) -> str:
+    """A setting's name as Python spells it: ``orq.retry.count``, ``load_balancer.models[0]``."""
+    name = ""
+    for part in path:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else part
+    return name
+
+
+class ConfigurationError(OrqError, ValueError):
+    """Settings that cannot work, refused when the client is made, before anything is sent.
+
+    Attributes:
+        problems: each setting at fault and what is wrong with it, so that a surface with its own
+            names for the settings (the command line's flags) can say it in those names.
+    """
+
+    def __init__(self, problems: Sequence[ConfigurationProblem]) -> None:
+        self.problems = tuple(ConfigurationProblem(*problem) for problem in problems)
+        super().__init__(self.describe())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Made again from its problems, so it crosses to another process (a worker pool) whole.
+        return (type(self), (self.problems,))
+
+    def describe(self, name_of: Callable[[SettingPath], str] = dotted_name) -> str:
+        """One paragraph naming every problem, each setting named by ``name_of``."""
+        return "; ".join(
+            f"{name_of(problem.path)}: {problem.message}" if problem.path else problem.message
+            for problem in self.problems
+        )
+
+
+class UnsupportedOptionError(ConfigurationError):
+    """An option the chosen wire dialect's schema has no place for; refused when the client is made.
 
     orq's schema refuses unknown keys, so sending it would fail every request with a 400.
     """

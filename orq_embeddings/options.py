@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from .validation_errors import validated
+
 #: The documented cap on the exact-match cache's time to live: three days, in seconds.
 MAX_CACHE_TTL_SECONDS = 259_200
 #: The documented cap on orq's own retries of one model.
@@ -162,11 +164,24 @@ class OrqOptions(_OptionModel):
     def _check_fallback_codes(cls, codes: tuple[int, ...] | None) -> tuple[int, ...] | None:
         return None if codes is None else _unique_status_codes(codes, low=400, high=599)
 
+    @classmethod
+    def parse(cls, value: OrqOptions | Mapping[str, Any] | None) -> OrqOptions:
+        """Options from a dict as in orq's docs (or OrqOptions, or None for none).
+
+        Unlike ``OrqOptions(...)`` and ``model_validate``, which raise pydantic's ValidationError,
+        this raises the core's ConfigurationError, naming each field as ``orq.retry.count``.
+        """
+        return validated(cls, {} if value is None else value, prefix=("orq",))
+
     def merged(self, changes: OrqOptions | Mapping[str, Any] | None) -> OrqOptions:
-        """Return these options with the fields set in ``changes`` replaced (a shallow merge)."""
+        """Return these options with the fields set in ``changes`` replaced (a shallow merge).
+
+        Raises:
+            ConfigurationError: ``changes`` are not valid options.
+        """
         if changes is None:
             return self
-        overrides = OrqOptions.model_validate(changes)
+        overrides = OrqOptions.parse(changes)
         return self.model_copy(
             update={name: getattr(overrides, name) for name in overrides.model_fields_set}
         )

@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
 from ..client import OrqEmbeddingsClient
 from ..config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_MAX_CONCURRENCY
-from ..errors import OrqError
-from .job import DEFAULT_CHUNK_ROWS, BadRowsError, BulkJob, run_bulk_job
+from ..errors import ConfigurationError, OrqError, SettingPath, dotted_name
+from .job import DEFAULT_CHUNK_ROWS, BadRowsError, BulkJob, BulkResult, run_bulk_job
 
 EXIT_FAILED = 1
+#: Settings or files that cannot work as given, as argparse exits for a bad flag.
+EXIT_USAGE = 2
 EXIT_BAD_ROWS = 3
 EXIT_INTERRUPTED = 130
 
@@ -27,8 +30,9 @@ def register(commands: Any) -> None:
         description=(
             "Embed every row of INPUT and write the vectors, in input order, to OUTPUT. "
             "Finished work is saved as it completes (in OUTPUT.checkpoint/): after Ctrl-C, a "
-            "crash or an error, run the same command again to continue. Rows with no text are "
-            f"reported by line number and skipped. The API key is read from {API_KEY_ENV}."
+            "crash or an error, run the same command again to continue (a run with other "
+            "settings is refused while rows are saved; --restart discards them). Rows with no "
+            f"text are reported by line number and skipped. The API key is read from {API_KEY_ENV}."
         ),
     )
     parser.add_argument(
@@ -87,12 +91,17 @@ def register(commands: Any) -> None:
         help="fail, embedding nothing, if any row cannot be embedded",
     )
     parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard the rows saved by an earlier run (of this or another job) and start over",
+    )
+    parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="show a progress bar (default: only on a terminal)",
     )
-    parser.set_defaults(run=run_embed_command)
+    parser.set_defaults(run=run_embed_command, setting_names=_flags_by_setting(parser))
 
 
 def _json_object(value: str) -> dict[str, Any]:
@@ -106,6 +115,32 @@ def _json_object(value: str) -> dict[str, Any]:
     return parsed
 
 
+def _flags_by_setting(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Each setting the command passes on, by the name its user typed: ``batch_size`` -> flag."""
+    return {
+        action.dest: action.option_strings[-1] if action.option_strings else action.dest.upper()
+        for action in parser._actions
+    }
+
+
+def _in_flags(error: ConfigurationError, flags: dict[str, str]) -> str:
+    """The error's message in the command line's words: ``--batch-size``, ``retry.count in --orq``.
+
+    The settings at fault are named by their flags, and so is any snake_case setting name with a
+    flag that a message mentions (``point base_url at it``).
+    """
+
+    def name_of(path: SettingPath) -> str:
+        head, rest = str(path[0]), path[1:]
+        flag = flags.get(head, head)
+        return f"{dotted_name(rest)} in {flag}" if rest else flag
+
+    message = error.describe(name_of)
+    python_names = [name for name in flags if "_" in name]  # words like "input" stay words
+    mentioned = re.compile(r"\b(" + "|".join(map(re.escape, python_names)) + r")\b")
+    return mentioned.sub(lambda found: flags[found.group(1)], message)
+
+
 def run_embed_command(args: argparse.Namespace) -> int:
     """Run the job; the exit status says how it ended."""
     try:
@@ -117,19 +152,20 @@ def run_embed_command(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             max_concurrency=args.max_concurrency,
         )
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    job = BulkJob(
-        input=args.input,
-        output=args.output,
-        text_field=args.text_field,
-        id_field=args.id_field,
-        chunk_rows=args.chunk_rows,
-        strict=args.strict,
-    )
+    except ConfigurationError as error:
+        print(f"error: {_in_flags(error, args.setting_names)}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         try:
+            job = BulkJob(
+                input=args.input,
+                output=args.output,
+                text_field=args.text_field,
+                id_field=args.id_field,
+                chunk_rows=args.chunk_rows,
+                strict=args.strict,
+                restart=args.restart,
+            )
             result = run_bulk_job(job, client, progress=args.progress)
         except KeyboardInterrupt:
             _exit_now(EXIT_INTERRUPTED)
@@ -138,16 +174,28 @@ def run_embed_command(args: argparse.Namespace) -> int:
     except BadRowsError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_ROWS
+    except ConfigurationError as error:
+        print(f"error: {_in_flags(error, args.setting_names)}", file=sys.stderr)
+        return EXIT_USAGE
     except (OrqError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    skipped = f", skipped {len(result.bad_rows)} bad row(s)" if result.bad_rows else ""
-    print(
-        f"wrote {result.rows} vectors of {result.dimensions} dimensions to {args.output} "
-        f"({result.tokens} tokens{skipped})",
-        file=sys.stderr,
-    )
+    print(_summary(result, args.output), file=sys.stderr)
     return 0
+
+
+def _summary(result: BulkResult, output: Path) -> str:
+    """The last line of a finished job, counting every run of it."""
+    runs = (
+        f" over {result.runs} runs, {result.resumed_rows} rows from earlier runs"
+        if result.runs > 1
+        else ""
+    )
+    skipped = f", skipped {len(result.bad_rows)} bad row(s)" if result.bad_rows else ""
+    return (
+        f"wrote {result.rows} vectors of {result.dimensions} dimensions to {output} "
+        f"({result.tokens} tokens{runs}{skipped})"
+    )
 
 
 def _exit_now(status: int) -> NoReturn:

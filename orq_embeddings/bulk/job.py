@@ -17,8 +17,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ..client import OrqEmbeddingsClient
+from ..errors import ConfigurationError, ConfigurationProblem
 from ..results import BatchReport
-from .checkpoint import Checkpoint, file_digest
+from .checkpoint import Checkpoint, Spent, file_digest
 from .outputs import Chunk, check_output_path, write_output
 from .rows import BadRow, Corpus, read_corpus
 
@@ -36,6 +37,17 @@ class BulkJob:
     id_field: str | None = None
     chunk_rows: int = DEFAULT_CHUNK_ROWS
     strict: bool = False
+    restart: bool = False
+
+    def __post_init__(self) -> None:
+        if self.chunk_rows < 1:
+            raise ConfigurationError(
+                [
+                    ConfigurationProblem(
+                        ("chunk_rows",), f"must be at least 1, got {self.chunk_rows}"
+                    )
+                ]
+            )
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -45,13 +57,21 @@ class BulkJob:
 
 @dataclass(frozen=True)
 class BulkResult:
-    """What a finished job did."""
+    """What a finished job did, over all its runs.
+
+    Attributes:
+        rows: rows in the output.
+        resumed_rows: of those, rows saved by earlier runs.
+        tokens: tokens spent over all runs, rows embedded again after an interruption included.
+        runs: how many runs the job took.
+    """
 
     rows: int
     resumed_rows: int
     bad_rows: tuple[BadRow, ...]
     dimensions: int
     tokens: int
+    runs: int = 1
 
 
 class BadRowsError(ValueError):
@@ -67,7 +87,22 @@ def describe_bad_rows(bad_rows: list[BadRow]) -> str:
     )
 
 
+def describe_repeated_ids(corpus: Corpus, id_field: str) -> str:
+    """One message naming each repeated id and the lines that carry it."""
+    repeated = list(corpus.repeated_ids().items())
+    shown = "; ".join(
+        f"{row_id!r} on lines {', '.join(map(str, lines))}"
+        for row_id, lines in repeated[:_SHOWN_BAD_ROWS]
+    )
+    more = len(repeated) - _SHOWN_BAD_ROWS
+    return (
+        f"{len(repeated)} id(s) in {id_field!r} repeat, so the output could not be joined back "
+        f"by id: {shown}" + (f"; and {more} more" if more > 0 else "")
+    )
+
+
 def _manifest(job: BulkJob, client: OrqEmbeddingsClient, corpus: Corpus) -> dict[str, object]:
+    """What the saved vectors depend on: a rerun that differs in any of it cannot reuse them."""
     return {
         "input_sha256": file_digest(job.input),
         "text_field": job.text_field,
@@ -75,7 +110,7 @@ def _manifest(job: BulkJob, client: OrqEmbeddingsClient, corpus: Corpus) -> dict
         "rows": len(corpus.texts),
         "chunk_rows": job.chunk_rows,
         "base_url": client.config.base_url,
-        "settings": client.settings.model_dump(mode="json"),
+        **client.settings.model_dump(mode="json", exclude_none=True),
     }
 
 
@@ -94,11 +129,16 @@ def run_bulk_job(
 
     Raises:
         BadRowsError: if ``job.strict`` and some rows cannot be embedded.
-        ValueError: unsupported formats, no embeddable row, or a checkpoint of another job.
+        ConfigurationError: (a ValueError) an unsupported format, a missing output folder,
+            repeated ids, or rows saved by a job with other settings (CheckpointConflictError).
+        ValueError: no embeddable row.
         OrqError, KeyboardInterrupt: after saving every finished chunk.
     """
     check_output_path(job.output)
     corpus = read_corpus(job.input, text_field=job.text_field, id_field=job.id_field)
+    if job.id_field is not None and corpus.repeated_ids():
+        problem = describe_repeated_ids(corpus, job.id_field)
+        raise ConfigurationError([ConfigurationProblem(("id_field",), problem)])
     if corpus.bad_rows:
         message = describe_bad_rows(corpus.bad_rows)
         if job.strict:
@@ -106,7 +146,9 @@ def run_bulk_job(
         say(f"skipping {message}")
     if not corpus.texts:
         raise ValueError(f"{job.input}: no row can be embedded")
-    checkpoint = Checkpoint.open(job.checkpoint_dir, _manifest(job, client, corpus))
+    checkpoint = Checkpoint.open(
+        job.checkpoint_dir, _manifest(job, client, corpus), restart=job.restart, say=say
+    )
     spans = [
         (start, min(start + job.chunk_rows, len(corpus.texts)))
         for start in range(0, len(corpus.texts), job.chunk_rows)
@@ -115,7 +157,10 @@ def run_bulk_job(
     resumed = len(corpus.texts) - sum(spans[n][1] - spans[n][0] for n in pending)
     if resumed:
         say(f"continuing: {resumed} of {len(corpus.texts)} rows were already embedded")
-    tokens = _embed_pending(client, corpus, spans, pending, checkpoint, resumed, say, progress)
+    earlier = checkpoint.spent()
+    spent = _embed_pending(
+        client, corpus, spans, pending, checkpoint, resumed, earlier, say, progress
+    )
 
     dimensions = int(checkpoint.load(0).shape[1])
 
@@ -125,7 +170,9 @@ def run_bulk_job(
 
     write_output(job.output, finished_chunks(), len(corpus.texts), dimensions)
     checkpoint.remove()
-    return BulkResult(len(corpus.texts), resumed, tuple(corpus.bad_rows), dimensions, tokens)
+    return BulkResult(
+        len(corpus.texts), resumed, tuple(corpus.bad_rows), dimensions, spent.tokens, spent.runs
+    )
 
 
 def _embed_pending(
@@ -135,15 +182,22 @@ def _embed_pending(
     pending: list[int],
     checkpoint: Checkpoint,
     resumed: int,
+    earlier: Spent,
     say: Callable[[str], None],
     progress: bool | None,
-) -> int:
-    """Embed the unfinished chunks, saving each as soon as it is complete; return tokens used."""
+) -> Spent:
+    """Embed the unfinished chunks, saving each as soon as it is complete.
+
+    Returns:
+        the tokens and runs of the whole job, this run's added to ``earlier``'s. They are kept in
+        the checkpoint with each saved chunk and when the run stops, so a rerun counts them.
+    """
     from tqdm.auto import tqdm
 
     texts = [text for number in pending for text in corpus.texts[slice(*spans[number])]]
     show = sys.stderr.isatty() if progress is None else progress
-    tokens = 0
+    tokens = earlier.tokens
+    runs = earlier.runs + (1 if pending else 0)
     with tqdm(
         total=len(corpus.texts), initial=resumed, unit="text", disable=not show, desc="Embedding"
     ) as bar:
@@ -154,26 +208,41 @@ def _embed_pending(
             bar.update(report.batch.size)
             bar.set_postfix(tokens=tokens, refresh=False)
 
-        filler = _ChunkFiller(pending, spans, checkpoint)
+        filler = _ChunkFiller(
+            pending,
+            spans,
+            checkpoint,
+            on_saved=lambda: checkpoint.record_spent(Spent(tokens, runs)),
+        )
         try:
             for embedded in client.iter_batches(texts, on_batch=advance):
                 filler.add(embedded.vectors)
         except BaseException:
-            done = resumed + filler.saved_rows
-            say(
-                f"stopped: {done} of {len(corpus.texts)} rows are saved in "
-                f"{checkpoint.directory}; run the same command again to continue"
-            )
+            if checkpoint.is_empty() and tokens == 0:
+                checkpoint.remove()  # nothing to continue: leave nothing behind
+                say("stopped before any row was saved")
+            else:
+                checkpoint.record_spent(Spent(tokens, runs))
+                done = resumed + filler.saved_rows
+                say(
+                    f"stopped: {done} of {len(corpus.texts)} rows are saved in "
+                    f"{checkpoint.directory}; run the same command again to continue"
+                )
             raise
-    return tokens
+    return Spent(tokens, runs)
 
 
 class _ChunkFiller:
     """Routes streamed vectors, in order, into the pending chunks and saves each when full."""
 
     def __init__(
-        self, pending: list[int], spans: list[tuple[int, int]], checkpoint: Checkpoint
+        self,
+        pending: list[int],
+        spans: list[tuple[int, int]],
+        checkpoint: Checkpoint,
+        on_saved: Callable[[], None],
     ) -> None:
+        self._on_saved = on_saved
         self._pending = iter(pending)
         self._spans = spans
         self._checkpoint = checkpoint
@@ -193,5 +262,6 @@ class _ChunkFiller:
             if self._filled == stop - start:
                 self._checkpoint.save(self._current, np.concatenate(self._parts))
                 self.saved_rows += stop - start
+                self._on_saved()
                 self._parts, self._filled = [], 0
                 self._current = next(self._pending, None)

@@ -15,6 +15,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
+from ..errors import ConfigurationError, ConfigurationProblem
 from .rows import RowId
 
 SUPPORTED_OUTPUTS = (".npy", ".jsonl", ".parquet")
@@ -27,11 +28,24 @@ def ids_path_for(output: Path) -> Path:
 
 
 def check_output_path(output: Path) -> None:
-    """Refuse an unsupported output format before any work is done."""
+    """Refuse, before any work is done, an unsupported format or a folder that does not exist.
+
+    A missing folder is refused rather than made: it is more often a typo in the path than a
+    wish, and a job that made it would leave its output somewhere unexpected.
+
+    Raises:
+        ConfigurationError: naming the output, and what to do.
+    """
     if output.suffix.lower() not in SUPPORTED_OUTPUTS:
-        raise ValueError(
-            f"{output}: unsupported output {output.suffix!r}; use one of {SUPPORTED_OUTPUTS}"
+        problem = f"unsupported format {output.suffix!r}; use one of {SUPPORTED_OUTPUTS}"
+    elif not output.parent.is_dir():
+        problem = (
+            f"the folder {output.parent} does not exist; "
+            f"create it first (mkdir -p {output.parent}) or write elsewhere"
         )
+    else:
+        return
+    raise ConfigurationError([ConfigurationProblem(("output",), problem)])
 
 
 def write_output(output: Path, chunks: Iterable[Chunk], rows: int, dimensions: int) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigurationError, ConfigurationProblem
 from ..inputs import problem_with
 
 #: Row ids are whatever the input names them (an id field), else the 1-based line number.
@@ -29,11 +30,17 @@ class BadRow:
 
 @dataclass
 class Corpus:
-    """The rows to embed, in input order, and the rows that cannot be."""
+    """The rows to embed, in input order, and the rows that cannot be.
+
+    ``text_field`` is the field the texts were read from, so that a bad row is reported in the
+    words of the command that read it (``body is missing``, not ``text is missing``).
+    """
 
     ids: list[RowId] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
     bad_rows: list[BadRow] = field(default_factory=list)
+    text_field: str = "text"
 
     def add(self, line: int, row_id: RowId, text: object) -> None:
         """Keep a row if its text can be embedded, else record what is wrong with it."""
@@ -41,8 +48,16 @@ class Corpus:
         if problem is None:
             self.ids.append(row_id)
             self.texts.append(str(text))
+            self.lines.append(line)
         else:
-            self.bad_rows.append(BadRow(line, f"text {problem}"))
+            self.bad_rows.append(BadRow(line, f"{self.text_field} {problem}"))
+
+    def repeated_ids(self) -> dict[RowId, list[int]]:
+        """Each id that more than one kept row carries, with the lines that carry it."""
+        lines_of: dict[RowId, list[int]] = {}
+        for row_id, line in zip(self.ids, self.lines, strict=True):
+            lines_of.setdefault(row_id, []).append(line)
+        return {row_id: lines for row_id, lines in lines_of.items() if len(lines) > 1}
 
 
 def _not_text(value: object) -> str:
@@ -61,10 +76,11 @@ def read_corpus(path: Path, *, text_field: str = "text", id_field: str | None = 
         id_field: the field holding the row id; by default the 1-based line (or row) number.
 
     Raises:
-        ValueError: for an unsupported suffix, or an id field absent from a row.
+        ConfigurationError: (a ValueError) for an unsupported suffix.
+        ValueError: an id field absent from a row.
     """
-    corpus = Corpus()
     suffix = path.suffix.lower()
+    corpus = Corpus(text_field="text" if suffix == ".txt" else text_field)
     if suffix == ".txt":
         with path.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
@@ -76,7 +92,8 @@ def read_corpus(path: Path, *, text_field: str = "text", id_field: str | None = 
         for number, record in _parquet_records(path, [text_field, id_field]):
             corpus.add(number, _row_id(record, id_field, number), record.get(text_field))
     else:
-        raise ValueError(f"{path}: unsupported input {suffix!r}; use one of {SUPPORTED_INPUTS}")
+        problem = f"unsupported format {suffix!r}; use one of {SUPPORTED_INPUTS}"
+        raise ConfigurationError([ConfigurationProblem(("input",), problem)])
     return corpus
 
 

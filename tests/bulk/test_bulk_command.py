@@ -116,5 +116,7 @@ def test_a_run_without_a_key_for_orq_ai_explains_what_to_do(corpus, tmp_path):
         env=env,
         timeout=30,
     )
-    assert finished.returncode == 1
-    assert "no orq.ai API key" in finished.stderr
+    assert finished.returncode == 2
+    assert finished.stderr.count("\n") == 1
+    assert finished.stderr.startswith("error: no orq.ai API key")
+    assert "--base-url" in finished.stderr and "base_url" not in finished.stderr

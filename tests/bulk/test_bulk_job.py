@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import pickle
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orq_embeddings import AuthenticationError, OrqEmbeddingsClient, ServerError
+from orq_embeddings import (
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    OrqEmbeddingsClient,
+    ServerError,
+)
 from orq_embeddings.bulk import BadRowsError, BulkJob, run_bulk_job
+from orq_embeddings.bulk.checkpoint import CheckpointConflictError
 from tests.support.scripted_server import embedding_reply, reply, vector_for
 
 TEXTS = [f"row {i} about topic {i % 7}" for i in range(50)]
@@ -119,23 +128,77 @@ def test_a_failed_run_keeps_finished_chunks_and_a_rerun_completes(tmp_path, clie
     np.testing.assert_array_equal(np.load(job.output), expected(TEXTS))
 
 
-def test_a_checkpoint_of_another_job_is_refused(tmp_path, client, server):
+def save_one_chunk_then_fail(tmp_path, client, server):
+    """A run of TEXTS in chunks of 8 rows that saves the first chunk, then fails."""
     source = tmp_path / "corpus.txt"
     source.write_text("\n".join(TEXTS) + "\n")
     output = tmp_path / "out.npy"
+    server.push(*[embedding_reply() for _ in range(2)])
     server.default = reply(500)
     with pytest.raises(ServerError):
-        run(BulkJob(source, output), client)
+        run(BulkJob(source, output, chunk_rows=8), client)
+    return source, output
+
+
+def test_a_checkpoint_of_another_job_is_refused_once_it_holds_rows(tmp_path, client, server):
+    source, output = save_one_chunk_then_fail(tmp_path, client, server)
     other = OrqEmbeddingsClient("m", base_url=server.base_url, dimensions=4)
-    with pytest.raises(ValueError, match="different job.*settings"):
-        run(BulkJob(source, output), other)
+    with pytest.raises(CheckpointConflictError) as caught:
+        run(BulkJob(source, output, chunk_rows=8), other)
+    assert caught.value.saved_rows == 8
+    assert caught.value.problems == ((("dimensions",), "was null, now 4"),)
+    clone = pickle.loads(pickle.dumps(caught.value))
+    assert (str(clone), clone.saved_rows) == (str(caught.value), 8)
+    assert str(caught.value).endswith(
+        "(dimensions: was null, now 4). Run that job again to continue it, or rerun this one "
+        "with restart=True to discard the saved rows and start over"
+    )
+
+
+def test_a_run_that_saved_nothing_leaves_nothing_and_blocks_nothing(tmp_path, client, server):
+    source = tmp_path / "corpus.txt"
+    source.write_text("\n".join(TEXTS) + "\n")
+    output = tmp_path / "out.npy"
+    server.default = reply(404, {"error": {"message": "no such model"}})
+    said: list[str] = []
+    with pytest.raises(NotFoundError):
+        run(BulkJob(source, output), client, said)
+    assert said[-1] == "stopped before any row was saved"
+    assert not (tmp_path / "out.npy.checkpoint").exists()
+    server.default = embedding_reply()
+    other = OrqEmbeddingsClient("other/model", base_url=server.base_url)
+    assert run(BulkJob(source, output), other).rows == len(TEXTS)
+
+
+def test_restart_discards_the_saved_rows_of_another_job(tmp_path, client, server):
+    source, output = save_one_chunk_then_fail(tmp_path, client, server)
+    server.default = embedding_reply()
+    other = OrqEmbeddingsClient("other/model", base_url=server.base_url)
+    said: list[str] = []
+    result = run(BulkJob(source, output, chunk_rows=8, restart=True), other, said)
+    assert f"restarting: discarded 8 saved rows from {output}.checkpoint" in said
+    assert (result.rows, result.resumed_rows) == (len(TEXTS), 0)
+
+
+def test_repeated_ids_are_refused_before_anything_is_sent(tmp_path, client, server):
+    source = tmp_path / "docs.jsonl"
+    source.write_text("".join(json.dumps({"id": i % 3, "text": "t"}) + "\n" for i in range(5)))
+    with pytest.raises(ConfigurationError, match=r"^id_field: 2 id\(s\) in 'id' repeat") as caught:
+        run(BulkJob(source, tmp_path / "out.npy", id_field="id"), client)
+    assert "0 on lines 1, 4; 1 on lines 2, 5" in str(caught.value)
+    assert server.requests == []
+
+
+def test_chunk_rows_below_one_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="^chunk_rows: must be at least 1, got 0$"):
+        BulkJob(Path("in.txt"), Path("out.npy"), chunk_rows=0)
 
 
 def test_unsupported_formats_are_refused_up_front(tmp_path, client, server):
     source = tmp_path / "corpus.csv"
     source.write_text("a\n")
-    with pytest.raises(ValueError, match="unsupported output"):
+    with pytest.raises(ConfigurationError, match="^output: unsupported format '.csv'"):
         run(BulkJob(source, tmp_path / "out.csv"), client)
-    with pytest.raises(ValueError, match="unsupported input"):
+    with pytest.raises(ConfigurationError, match="^input: unsupported format '.csv'"):
         run(BulkJob(source, tmp_path / "out.npy"), client)
     assert server.requests == []

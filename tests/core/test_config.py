@@ -4,7 +4,8 @@ import pickle
 
 import pytest
 
-from orq_embeddings import ClientConfig, OrqEmbeddingsClient
+from orq_embeddings import ClientConfig, ConfigurationError, OrqEmbeddingsClient, OrqError
+from tests.support.configuration_mistakes import LOCAL_BASE_URL, MISTAKES, settings_of
 
 KEY = "sk-orq-FAKE-5f1e2d3c4b5a"
 
@@ -138,3 +139,43 @@ def test_default_header_values_stay_out_of_dumps():
     client = OrqEmbeddingsClient("m", api_key=KEY, default_headers={"X-Api-Key": "hdr-secret"})
     assert "hdr-secret" not in str(client.config.model_dump())
     assert "hdr-secret" not in client.config.model_dump_json()
+
+
+@pytest.mark.parametrize("mistake", MISTAKES.values(), ids=MISTAKES.keys())
+def test_a_configuration_mistake_is_one_orq_error_paragraph(monkeypatch, mistake):
+    monkeypatch.delenv("ORQ_API_KEY", raising=False)
+    with pytest.raises(ConfigurationError) as caught:
+        OrqEmbeddingsClient("openai/text-embedding-3-small", **settings_of(mistake))
+    message = str(caught.value)
+    assert isinstance(caught.value, OrqError) and isinstance(caught.value, ValueError)
+    for words in mistake.says:
+        assert words in message
+    # None of pydantic's own report: no link, no type tag, no echoed input, one line.
+    assert "errors.pydantic.dev" not in message
+    assert "type=" not in message and "input_value" not in message
+    assert "\n" not in message
+    assert caught.value.__suppress_context__
+
+
+def test_the_problems_of_a_configuration_error_name_each_setting_by_its_path():
+    with pytest.raises(ConfigurationError) as caught:
+        OrqEmbeddingsClient("m", base_url=LOCAL_BASE_URL, batch_size=0)
+    assert caught.value.problems == ((("batch_size",), "must be at least 1, got 0"),)
+    assert caught.value.describe(lambda path: "--" + str(path[0]).replace("_", "-")) == (
+        "--batch-size: must be at least 1, got 0"
+    )
+
+
+def test_with_options_refuses_an_unknown_setting_listing_the_valid_ones():
+    client = OrqEmbeddingsClient("m", base_url=LOCAL_BASE_URL)
+    with pytest.raises(ConfigurationError, match=r"no setting 'modle'.*did you mean 'model'"):
+        client.with_options(modle="other/model")
+    with pytest.raises(ConfigurationError, match=r"orq.cache.ttl: must be from 1 to 259200, got 0"):
+        client.with_options(orq={"cache": {"ttl": 0}})
+
+
+def test_a_configuration_error_survives_pickling_whole():
+    with pytest.raises(ConfigurationError) as caught:
+        OrqEmbeddingsClient("m", base_url=LOCAL_BASE_URL, orq={"retry": {"count": 9}})
+    clone = pickle.loads(pickle.dumps(caught.value))
+    assert (str(clone), clone.problems) == (str(caught.value), caught.value.problems)

@@ -3,7 +3,14 @@
 import pytest
 from pydantic import ValidationError
 
-from orq_embeddings import EmbeddingSettings, Identity, LoadBalancer, OrqOptions, RetryOptions
+from orq_embeddings import (
+    ConfigurationError,
+    EmbeddingSettings,
+    Identity,
+    LoadBalancer,
+    OrqOptions,
+    RetryOptions,
+)
 
 
 def test_accepts_the_gateway_orq_object_from_orqs_docs():
@@ -117,3 +124,40 @@ def test_merged_replaces_only_the_fields_given():
 def test_merged_accepts_contact_as_the_identity():
     merged = OrqOptions().merged({"contact": {"id": "c1"}})
     assert merged.identity == Identity(id="c1")
+
+
+def test_parse_refuses_with_a_configuration_error_naming_the_orq_path():
+    with pytest.raises(ConfigurationError) as caught:
+        OrqOptions.parse({"retry": {"count": 9}, "cache": {"ttl": 0}})
+    assert str(caught.value) == (
+        "orq.retry.count: must be from 0 to 5, got 9; "
+        "orq.cache.ttl: must be from 1 to 259200, got 0"
+    )
+
+
+def test_parse_lists_the_valid_keys_for_an_unknown_one_and_the_likely_one():
+    with pytest.raises(
+        ConfigurationError, match=r"orq: has no key 'fallback'.*fallbacks"
+    ) as caught:
+        OrqOptions.parse({"fallback": ["a/b"]})
+    assert "did you mean 'fallbacks'?" in str(caught.value)
+
+
+def test_parse_says_which_key_is_missing_and_passes_a_validators_own_words():
+    with pytest.raises(ConfigurationError, match=r"^orq.retry.count: is required but missing$"):
+        OrqOptions.parse({"retry": {"on_codes": [500]}})
+    with pytest.raises(
+        ConfigurationError, match=r"^orq.retry.on_codes: status codes must be unique"
+    ):
+        OrqOptions.parse({"retry": {"count": 1, "on_codes": [429, 429]}})
+
+
+def test_parse_takes_none_and_options_as_they_are():
+    assert OrqOptions.parse(None) == OrqOptions()
+    options = OrqOptions(name="ingest")
+    assert OrqOptions.parse(options) == options
+
+
+def test_merged_refuses_bad_changes_with_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="orq.identity.id"):
+        OrqOptions().merged({"identity": {"id": ""}})

@@ -8,6 +8,12 @@ import pytest
 from pydantic import ValidationError
 
 from langchain_orq import OrqEmbeddings
+from orq_embeddings import ConfigurationError
+from tests.support.configuration_mistakes import (
+    MISTAKES,
+    MODEL,
+    assert_adapter_says_what_the_core_says,
+)
 from tests.support.scripted_server import after, embedding_reply, vector_for
 
 KEY = "sk-orq-FAKE-langchain-91c3"
@@ -197,3 +203,16 @@ def test_default_header_values_stay_out_of_dumps(server):
         model="m", base_url=server.base_url, default_headers={"X-Api-Key": "hdr-secret"}
     )
     assert "hdr-secret" not in str(embeddings.model_dump()) + embeddings.model_dump_json()
+
+
+@pytest.mark.parametrize("mistake", MISTAKES.values(), ids=MISTAKES.keys())
+def test_a_configuration_mistake_carries_the_cores_message(monkeypatch, mistake):
+    monkeypatch.delenv("ORQ_API_KEY", raising=False)
+    assert_adapter_says_what_the_core_says(
+        lambda **settings: OrqEmbeddings(model=MODEL, **settings), mistake
+    )
+
+
+def test_with_orq_options_refuses_bad_options_with_a_configuration_error(embeddings):
+    with pytest.raises(ConfigurationError, match=r"^orq.retry.count: must be from 0 to 5, got 9$"):
+        embeddings.with_orq_options(retry={"count": 9})

@@ -13,6 +13,11 @@ from llama_index.core.storage.kvstore import SimpleKVStore
 from pydantic import Field, ValidationError
 
 from llama_index_orq import OrqEmbedding
+from tests.support.configuration_mistakes import (
+    MISTAKES,
+    MODEL,
+    assert_adapter_says_what_the_core_says,
+)
 from tests.support.scripted_server import after, embedding_reply, vector_for
 
 KEY = "sk-orq-FAKE-llamaindex-4b7e"
@@ -204,3 +209,11 @@ def test_a_key_of_the_wrong_type_is_not_echoed_in_the_error(server):
     with pytest.raises(ValidationError, match="api_key") as caught:
         OrqEmbedding(model_name="m", base_url=server.base_url, api_key=(KEY,))
     assert KEY not in str(caught.value)
+
+
+@pytest.mark.parametrize("mistake", MISTAKES.values(), ids=MISTAKES.keys())
+def test_a_configuration_mistake_carries_the_cores_message(monkeypatch, mistake):
+    monkeypatch.delenv("ORQ_API_KEY", raising=False)
+    assert_adapter_says_what_the_core_says(
+        lambda **settings: OrqEmbedding(model_name=MODEL, **settings), mistake
+    )

@@ -1,0 +1,58 @@
+"""The configuration mistakes every surface must refuse with the same message.
+
+Each is a set of keyword arguments that the core client and both adapters take under the same
+names, and words its message must contain. A loopback base URL is the default, so only the
+missing-key case needs to name orq.ai.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import pytest
+from pydantic import ValidationError
+
+from orq_embeddings import ConfigurationError, OrqEmbeddingsClient
+
+LOCAL_BASE_URL = "http://127.0.0.1:9/v2/router"
+MODEL = "openai/text-embedding-3-small"
+
+
+class Mistake(NamedTuple):
+    settings: dict[str, Any]
+    says: tuple[str, ...]
+
+
+MISTAKES = {
+    "missing key": Mistake(
+        {"base_url": "https://api.orq.ai/v2/router"},
+        ("no orq.ai API key for https://api.orq.ai/v2/router", "ORQ_API_KEY"),
+    ),
+    "retry.count 9": Mistake(
+        {"orq": {"retry": {"count": 9}}}, ("orq.retry.count: must be from 0 to 5, got 9",)
+    ),
+    "unknown orq key": Mistake(
+        {"orq": {"retyr": {"count": 1}}},
+        (
+            "orq: has no key 'retyr'; the valid keys are cache, fallback_on_codes, fallbacks, "
+            "identity (or contact), load_balancer, name, retry, timeout (did you mean 'retry'?)",
+        ),
+    ),
+    "dimensions 0": Mistake({"dimensions": 0}, ("dimensions: must be at least 1, got 0",)),
+}
+
+
+def settings_of(mistake: Mistake) -> dict[str, Any]:
+    """The mistake's settings, on the loopback base URL unless it names another."""
+    return {"base_url": LOCAL_BASE_URL, **mistake.settings}
+
+
+def assert_adapter_says_what_the_core_says(make: Callable[..., object], mistake: Mistake) -> None:
+    """``make(**settings)``, an adapter, refuses the mistake with the core's message, problems."""
+    with pytest.raises(ConfigurationError) as core:
+        OrqEmbeddingsClient(MODEL, **settings_of(mistake))
+    with pytest.raises(ValidationError) as caught:
+        make(**settings_of(mistake))
+    assert str(core.value) in str(caught.value)
+    assert caught.value.errors()[0]["ctx"]["error"].problems == core.value.problems
