@@ -8,6 +8,7 @@ import pytest
 from orq_embeddings import (
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     InvalidResponseError,
     NotFoundError,
     OrqConnectionError,
@@ -305,3 +306,9 @@ def test_a_batch_report_carries_the_span_id_and_the_failed_attempts_before_it(
     (failure,) = report.failures
     assert isinstance(failure, ServerError)
     assert failure.failures == ({"model": "a/x", "status": 503},)
+
+
+@pytest.mark.parametrize("setting", ["max_retry_after", "retry_wait_budget"])
+def test_the_cap_and_the_budget_refuse_a_negative_number_by_name(setting):
+    with pytest.raises(ConfigurationError, match=rf"{setting}: must be at least 0"):
+        OrqEmbeddingsClient("m", base_url="http://127.0.0.1:9/v2/router", **{setting: -1})

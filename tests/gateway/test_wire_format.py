@@ -82,6 +82,13 @@ def test_every_answer_carries_a_trace_id(gateway):
     assert ok.headers[TRACE_ID_HEADER] != bad.headers[TRACE_ID_HEADER]
 
 
+def test_every_answer_carries_a_span_id(gateway):
+    ok = embed(gateway, {"input": "x", "model": SMALL})
+    bad = embed(gateway, {"input": "", "model": SMALL})
+
+    assert ok.headers["x-orq-trace-span-id"] != bad.headers["x-orq-trace-span-id"]
+
+
 def test_dimensions_shortens_and_renormalises(gateway):
     full = vectors_of(embed(gateway, {"input": "shorten me please", "model": SMALL}))
     short = vectors_of(
