@@ -82,7 +82,7 @@ def check_dialect_fits(orq: OrqOptions, dialect: Dialect) -> None:
                     "ending in /v2/gateway), whose contact carries it",
                 )
             ]
-        )
+        ) from None
     if dialect is Dialect.GATEWAY and orq.fallback_on_codes is not None:
         raise UnsupportedOptionError(
             [
@@ -93,7 +93,7 @@ def check_dialect_fits(orq: OrqOptions, dialect: Dialect) -> None:
                     "or leave it out, and the gateway falls back on orq's default codes",
                 )
             ]
-        )
+        ) from None
 
 
 def request_template(
