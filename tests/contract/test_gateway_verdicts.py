@@ -19,7 +19,7 @@ from orq_embeddings.gateway import GatewayConfig, LocalGateway
 from .oracle import GATEWAY_BODY, ROUTER_BODY, problems
 from .wire_bodies import MUTATION_KINDS, all_mutations, valid_bodies
 
-#: Valid bodies per base URL: 4-6 s each here.
+#: Valid bodies per base URL: 2-6 s each on this shared 2-core machine, depending on its load.
 EXAMPLES = 300
 #: Mutated bodies per base URL and kind of mutation (one test each, so every kind gets its share).
 MUTATION_EXAMPLES = 100
