@@ -18,7 +18,7 @@ from tests.support.scripted_server import ScriptedServer, reply_with
 from . import strategies
 from .oracle import GATEWAY_BODY, ROUTER_BODY, problems
 
-#: Option sets per base URL: 1.3-2.3 s each here (a fifth to a third pass construction and are sent).
+#: Option sets per base URL: 1.3-2.3 s each here (a fifth to a third of them are sent).
 EXAMPLES = 500
 
 ORACLE_BY_DIALECT = {"v2/router": ROUTER_BODY, "v3/router": ROUTER_BODY, "v2/gateway": GATEWAY_BODY}
