@@ -18,6 +18,7 @@ from orq_embeddings.config import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_RETRY_WAIT_BUDGET,
@@ -65,6 +66,8 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
             Most texts per request (default 512).
         max_concurrency:
             Most requests in flight at once (default 16).
+        max_response_bytes:
+            Most bytes of one response body, after decompression (default 256 MiB).
         max_retries:
             Client-side retries of a failed request (default 2); orq retries on its side too.
         request_timeout:
@@ -143,6 +146,8 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
     """Most bytes of text per request."""
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
     """Most requests in flight at once."""
+    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, ge=1)
+    """Most bytes of one response body, after decompression."""
     default_headers: dict[str, str] | None = Field(default=None, repr=False, exclude=True)
     """Extra headers on every request; kept out of repr and dumps (they may hold credentials)."""
     show_progress_bar: bool = False

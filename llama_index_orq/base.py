@@ -21,6 +21,7 @@ from orq_embeddings.config import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_RETRY_WAIT_BUDGET,
@@ -102,6 +103,11 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
     )
     max_concurrency: int = Field(
         default=DEFAULT_MAX_CONCURRENCY, ge=1, description="Most requests in flight at once."
+    )
+    max_response_bytes: int = Field(
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        ge=1,
+        description="Most bytes of one response body, after decompression.",
     )
     default_headers: dict[str, str] | None = Field(
         default=None, exclude=True, repr=False, description="Extra headers on every request."

@@ -24,11 +24,13 @@ from pydantic import SecretStr
 
 from ._version import __version__
 from .batching import Batch, plan_batches
+from .bounded_body import ACCEPTED_CONTENT_ENCODINGS
 from .config import (
     DEFAULT_BASE_URL,
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_RETRY_WAIT_BUDGET,
@@ -117,6 +119,8 @@ class OrqEmbeddingsClient:
         batch_size: most inputs per request.
         max_batch_bytes: most bytes of input text per request.
         max_concurrency: most requests in flight, across threads (sync) or per event loop (async).
+        max_response_bytes: most bytes of one response body, after decompression; a larger one
+            is abandoned with ResponseTooLargeError.
         allow_insecure_http: allow sending the key over plain http to a non-loopback host.
         dialect: force ``"router"`` or ``"gateway"`` instead of inferring it from base_url.
         retry_policy: replaces the default RetryPolicy(max_retries=max_retries,
@@ -148,6 +152,7 @@ class OrqEmbeddingsClient:
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_insecure_http: bool = False,
         dialect: Dialect | str | None = None,
         retry_policy: RetryPolicy | None = None,
@@ -177,6 +182,7 @@ class OrqEmbeddingsClient:
                 "batch_size": batch_size,
                 "max_batch_bytes": max_batch_bytes,
                 "max_concurrency": max_concurrency,
+                "max_response_bytes": max_response_bytes,
                 "allow_insecure_http": allow_insecure_http,
                 "dialect": dialect,
             },
@@ -188,7 +194,7 @@ class OrqEmbeddingsClient:
             or RetryPolicy(max_retries=max_retries, max_retry_after=config.max_retry_after),
             sleep,
             async_sleep,
-            Connections(config.max_concurrency),
+            _connections_for(config),
         )
 
     def _setup(
@@ -254,7 +260,7 @@ class OrqEmbeddingsClient:
             state["retry_policy"],
             state["sleep"],
             state["async_sleep"],
-            Connections(config.max_concurrency),
+            _connections_for(config),
         )
 
     def __repr__(self) -> str:
@@ -605,10 +611,17 @@ class _Filled:
         return self._array
 
 
+def _connections_for(config: ClientConfig) -> Connections:
+    return Connections(
+        config.max_concurrency, config.max_response_bytes, config.uses_environment_proxy
+    )
+
+
 def _request_headers(config: ClientConfig) -> dict[str, str]:
     headers = {
         "Content-Type": "application/json",
         "Accept": "application/json",
+        "Accept-Encoding": ACCEPTED_CONTENT_ENCODINGS,
         "User-Agent": f"orq-embeddings/{__version__}",
         **config.default_headers,
     }

@@ -37,6 +37,7 @@ SAME_NAMED_SETTINGS = (
     "retry_wait_budget",
     "max_batch_bytes",
     "max_concurrency",
+    "max_response_bytes",
     "allow_insecure_http",
 )
 

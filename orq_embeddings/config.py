@@ -20,12 +20,43 @@ The defaults, and why:
   a token. Providers with smaller limits need a smaller ``batch_size`` (Cohere takes 96).
 - ``max_concurrency`` 16 requests in flight: enough to hide a gateway round trip behind the others,
   few enough that a 429 from a rate limit is the exception. Lower it for tight rate limits.
+- ``max_response_bytes`` 256 MiB per response body, counted after gzip/deflate are undone: the
+  largest honest answer is a 2,048-input batch of 3,072-dimension vectors as float JSON. A float32
+  printed as JSON takes 10-23 characters plus a comma (``-0.0123456789,`` typically, at most
+  ``-1.2345678901234567e-05,``), so that batch is 2,048 x 3,072 x 14 = 88 MB typically and
+  2,048 x 3,072 x 24 = 151 MB at worst, plus about 60 bytes per item. 256 MiB (268 MB) leaves
+  room above the worst case while an endless body or a gzip bomb (1 MB inflating to gigabytes)
+  is refused with a ResponseTooLargeError before it can take the machine's memory.
+
+The network, and why (what the most careful HTTP clients do):
+
+- Response headers: at most ``MAX_RESPONSE_HEADERS`` (99) fields and ``MAX_RESPONSE_HEADER_BYTES``
+  (64 KiB) in all, on both transports. 99 fields is what Python's http.client accepts (it counts
+  the blank line that ends them against its 100), so the sync and async clients refuse exactly
+  the same responses; an honest orq response has about 15, a CDN adds a dozen.
+- Informational responses (1xx other than 101) are skipped until the final one, as RFC 9110 asks;
+  a connection whose response was anomalous in any way (bytes beyond its declared length, a body
+  cut short, too large or too slow) is closed, never pooled, so it cannot answer another request.
+- A request on a kept-alive connection that the server closed while idle is resent at once on a
+  fresh connection, without spending a retry, but only when the connection was reused and failed
+  before any byte of a response arrived: then the server provably never processed it (Go's
+  net/http and urllib3 make the same distinction).
+- Proxies: requests to this machine (``localhost``, 127.0.0.0/8, ``::1``) never go through a proxy
+  from ``HTTP(S)_PROXY``, as curl and Go's net/http do: a proxy is another host, and a plain-http
+  loopback URL would otherwise hand it the key in clear. Other hosts use the environment's proxy;
+  https goes through it in a CONNECT tunnel the proxy cannot read, and plain http to a host that is
+  not this machine is refused unless ``allow_insecure_http`` (the proxy would read the key too).
+- ``default_headers`` must be visible ASCII (names RFC 9110 tokens, values without CR, LF or other
+  control characters), checked at construction: requests would send latin-1 and httpx refuses it,
+  and a CR/LF would split the request. Headers that frame the request (``Host``,
+  ``Content-Length``, ``Transfer-Encoding``, ``Connection``) are the transport's, not the caller's.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -43,6 +74,14 @@ DEFAULT_RETRY_WAIT_BUDGET = 300.0
 DEFAULT_BATCH_SIZE = 512
 DEFAULT_MAX_BATCH_BYTES = 750_000
 DEFAULT_MAX_CONCURRENCY = 16
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+
+MAX_RESPONSE_HEADERS = 99
+MAX_RESPONSE_HEADER_BYTES = 64 * 1024
+#: Headers that frame the request on the wire; the transports set them, never default_headers.
+_FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+#: RFC 9110 token characters, the only ones a header name may have.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 def is_loopback_host(host: str) -> bool:
@@ -85,6 +124,7 @@ class ClientConfig(BaseModel):
         batch_size: most inputs in one request.
         max_batch_bytes: most bytes of input text in one request.
         max_concurrency: most requests in flight at once, per client and event loop.
+        max_response_bytes: most bytes of one response body, after decompression.
         allow_insecure_http: send the key over plain http to a host that is not this machine.
         dialect: the wire dialect; by default inferred from ``base_url``.
     """
@@ -102,6 +142,7 @@ class ClientConfig(BaseModel):
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
     max_batch_bytes: int = Field(default=DEFAULT_MAX_BATCH_BYTES, ge=1)
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
+    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, ge=1)
     allow_insecure_http: bool = False
     dialect: Dialect | None = None
 
@@ -124,6 +165,30 @@ class ClientConfig(BaseModel):
                     f"{position} of {len(key)} (whitespace, a control character or non-ASCII; "
                     "a newline read with the key from a file?)"
                 )
+        return value
+
+    @field_validator("default_headers")
+    @classmethod
+    def _headers_fit_the_wire(cls, value: dict[str, str]) -> dict[str, str]:
+        """Refuse now a header no request could carry, naming it (never echoing its value)."""
+        for name, header_value in value.items():
+            if not _TOKEN.fullmatch(name):
+                raise ValueError(
+                    f"invalid header name {name!r}: a name is letters, "
+                    "digits and !#$%&'*+-.^_`|~ only (no spaces, colons or non-ASCII)"
+                )
+            if name.lower() in _FRAMING_HEADERS:
+                raise ValueError(
+                    f"header {name!r} must not be set here: the transport sets it to frame "
+                    "the request"
+                )
+            for position, character in enumerate(header_value):
+                if not (" " <= character <= "~" or character == "\t"):
+                    raise ValueError(
+                        f"header {name!r} has a character an HTTP header cannot carry "
+                        f"at position {position} of {len(header_value)} (CR, LF, another control "
+                        "character or non-ASCII)"
+                    )
         return value
 
     @field_validator("base_url")
@@ -164,6 +229,11 @@ class ClientConfig(BaseModel):
                 "or pass allow_insecure_http=True if this network is trusted"
             )
         return self
+
+    @property
+    def uses_environment_proxy(self) -> bool:
+        """Whether ``HTTP(S)_PROXY`` may carry requests: never to this machine (see above)."""
+        return not is_loopback_host(urlsplit(self.base_url).hostname or "")
 
     @property
     def embeddings_url(self) -> str:

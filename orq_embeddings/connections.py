@@ -4,17 +4,24 @@ Sync calls share one requests.Session, one thread pool and one semaphore, whatev
 come from; async calls share, per event loop, one httpx.AsyncClient and one asyncio.Semaphore.
 Either way, no more than ``max_concurrency`` requests are in flight at once. Everything is made on
 first use, so a client costs nothing until it sends, and nothing here is pickled.
+
+A forked child (gunicorn ``--preload``, multiprocessing's fork start method, Celery prefork) starts
+over: fresh pools, thread pool, semaphores and locks, made on its first call. Sharing the parent's
+pooled sockets would let parent and child read each other's answers, and the parent's worker
+threads do not exist in the child, so its pool would never run a batch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import weakref
 from dataclasses import dataclass
 
 from .loop_scoped import LoopScoped
 from .transports import HttpxTransport, RequestsTransport
+from .worker_threads import DaemonThreadPool
 
 
 @dataclass(frozen=True)
@@ -32,13 +39,25 @@ async def _close_loop_connections(connections: LoopConnections) -> None:
 class Connections:
     """Lazily made transports, a thread pool and the semaphores bounding requests in flight."""
 
-    def __init__(self, max_concurrency: int) -> None:
+    def __init__(
+        self,
+        max_concurrency: int,
+        max_response_bytes: int,
+        use_environment_proxy: bool = True,
+    ) -> None:
         self.max_concurrency = max_concurrency
+        self._max_response_bytes = max_response_bytes
+        self._use_environment_proxy = use_environment_proxy
+        self._start_over()
+        _ALL.add(self)
+
+    def _start_over(self) -> None:
+        """Nothing made yet: the state of a new client, and of a forked child's copy of one."""
         #: Held while a sync request is in flight; shared by every thread using the client.
-        self.slots = threading.BoundedSemaphore(max_concurrency)
+        self.slots = threading.BoundedSemaphore(self.max_concurrency)
         self._lock = threading.Lock()
         self._transport: RequestsTransport | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: DaemonThreadPool | None = None
         self._per_loop: LoopScoped[LoopConnections] = LoopScoped(
             self._new_loop_connections, _close_loop_connections
         )
@@ -47,21 +66,26 @@ class Connections:
         """The shared blocking transport."""
         with self._lock:
             if self._transport is None:
-                self._transport = RequestsTransport(pool_size=self.max_concurrency)
+                self._transport = RequestsTransport(
+                    self.max_concurrency, self._max_response_bytes, self._use_environment_proxy
+                )
             return self._transport
 
-    def executor(self) -> ThreadPoolExecutor:
+    def executor(self) -> DaemonThreadPool:
         """The shared pool whose threads send the batches of sync calls."""
         with self._lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(
+                self._executor = DaemonThreadPool(
                     self.max_concurrency, thread_name_prefix="orq-embeddings"
                 )
             return self._executor
 
     def _new_loop_connections(self) -> LoopConnections:
         return LoopConnections(
-            HttpxTransport(pool_size=self.max_concurrency), asyncio.Semaphore(self.max_concurrency)
+            HttpxTransport(
+                self.max_concurrency, self._max_response_bytes, self._use_environment_proxy
+            ),
+            asyncio.Semaphore(self.max_concurrency),
         )
 
     async def for_running_loop(self) -> LoopConnections:
@@ -74,7 +98,7 @@ class Connections:
             transport, self._transport = self._transport, None
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            executor.shutdown(wait=True)
         if transport is not None:
             transport.close()
 
@@ -82,3 +106,16 @@ class Connections:
         """Close the running loop's async transport, and the blocking side too."""
         await self._per_loop.aclose()
         self.close()
+
+
+#: Every live Connections, so that a forked child can make each start over.
+_ALL: weakref.WeakSet[Connections] = weakref.WeakSet()
+
+
+def _start_over_in_child() -> None:
+    # The parent's sockets stay open for the parent: they are dropped here, not closed.
+    for connections in list(_ALL):
+        connections._start_over()
+
+
+os.register_at_fork(after_in_child=_start_over_in_child)

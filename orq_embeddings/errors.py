@@ -292,3 +292,19 @@ def error_class_for_status(status_code: int, code: str | None = None) -> type[AP
     if 400 <= status_code < 500:
         return BadRequestError
     return APIStatusError
+
+
+class NameResolutionError(OrqConnectionError):
+    """The base URL's host name could not be resolved (DNS): a typo, or no network.
+
+    Attributes:
+        host: the name that did not resolve.
+    """
+
+    def __init__(self, message: str, *, host: str) -> None:
+        super().__init__(message)
+        self.host = host
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """A response body grew past ``max_response_bytes`` (after decompression); it was abandoned."""

@@ -31,6 +31,33 @@ _BODY_EXCERPT_CHARS = 200
 Vectors = npt.NDArray[np.float32]
 #: What a vector's values may be once parsed from JSON.
 _JSON_NUMBERS = (int, float)
+#: ANSI escape sequences (CSI and OSC), then any other control character: server text shown in
+#: an error message must not recolour, move or rewrite the user's terminal or split a log line.
+_TERMINAL_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def printable(text: str) -> str:
+    """Server text made safe to show: escape sequences removed, control characters a space."""
+    return _CONTROL_CHARACTERS.sub(" ", _TERMINAL_ESCAPES.sub("", text)).strip()
+
+
+class _DuplicateKeyError(ValueError):
+    """A JSON object names one key twice: which value counts is the parser's guess."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """One JSON object as a dict, refusing a repeated key (a second ``data`` would win silently)."""
+    built = dict(pairs)
+    if len(built) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(
+                    f"the body repeats the key {printable(key)!r} in one object"
+                )
+            seen.add(key)
+    return built
 
 
 @dataclass(frozen=True)
@@ -81,12 +108,12 @@ def describe_body(body: bytes, content_type: str | None) -> str:
     if not body.strip():
         return "the body is empty"
     text = body[: _BODY_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    kind = content_type or "no content type"
+    kind = printable(content_type or "no content type")
     if "<html" in text.lower() or "<!doctype" in text.lower():
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-        named = f" titled {title.group(1).strip()!r}" if title else ""
+        named = f" titled {printable(title.group(1))!r}" if title else ""
         return f"the body is an HTML page{named} ({kind}, {len(body)} bytes), not JSON"
-    excerpt = " ".join(text.split())[:_BODY_EXCERPT_CHARS]
+    excerpt = " ".join(printable(text).split())[:_BODY_EXCERPT_CHARS]
     return f"the body is not valid JSON ({kind}, {len(body)} bytes): {excerpt!r}"
 
 
@@ -97,7 +124,9 @@ def _json_payload(response: RawResponse) -> Any:
         ValueError: saying, safely and briefly, why the body cannot be read as JSON.
     """
     try:
-        return json.loads(response.body)
+        return json.loads(response.body, object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError:
+        raise
     except RecursionError:
         # Nesting deeper than the parser recurses is no reason to crash with a RecursionError.
         raise ValueError(
@@ -162,12 +191,12 @@ def error_from_response(response: RawResponse, host: str | None = None) -> APISt
     error_class = error_class_for_status(status, fields.code)
     return error_class(
         status,
-        fields.message if fields.message is not None else _status_phrase(status),
-        code=fields.code,
+        printable(fields.message if fields.message is not None else _status_phrase(status)),
+        code=None if fields.code is None else printable(fields.code),
         trace_id=response.trace_id,
         headers=response.headers,
         span_id=response.span_id,
-        param=fields.param,
+        param=None if fields.param is None else printable(fields.param),
         failures=fields.failures,
         host=host,
     )
@@ -224,6 +253,13 @@ def decode_embeddings(response: RawResponse, batch: Batch) -> BatchEmbeddings:
         raise invalid(f"expected a JSON object, got {type(payload).__name__}")
     data = payload.get("data")
     if not isinstance(data, list):
+        fields = _error_fields(payload) if "error" in payload else _ErrorFields()
+        if fields.message is not None:
+            # A 200 that carries an error object: the server's words say what went wrong.
+            coded = f" {printable(fields.code)}" if fields.code else ""
+            raise invalid(
+                f"the server answered 200 with an error{coded}: {printable(fields.message)}"
+            )
         shown = "null or missing" if data is None else f"a {type(data).__name__}"
         raise invalid(f"'data' is {shown}, not a list of embeddings")
     if len(data) != batch.size:
@@ -333,7 +369,7 @@ def raise_for_status(response: RawResponse, host: str | None = None) -> None:
     if 200 <= status < 300:
         return
     if 300 <= status < 400:
-        location = response.headers.get("location", "an unnamed location")
+        location = printable(response.headers.get("location", "an unnamed location"))
         raise RedirectError(
             f"{host or 'the server'} answered {status}, redirecting to {location}. Redirects are "
             "never followed, so the API key is never sent elsewhere; set base_url to the final "

@@ -6,8 +6,10 @@ they must behave the same.
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
+import zlib
 
 import pytest
 
@@ -27,8 +29,10 @@ from tests.support.scripted_server import (
     after,
     drip,
     drop,
+    embedding_payload,
     embedding_reply,
     reply,
+    reply_with,
     reset_mid_body,
     vector_for,
 )
@@ -287,3 +291,43 @@ def test_request_body_is_what_the_options_say(make_client, server):
         "user": "u1",
         "retry": {"count": 1},
     }
+
+
+# -- content codings -------------------------------------------------------------------------
+
+
+def _encoded(coding, compress):
+    def make(request):
+        payload = json.dumps(embedding_payload(request)).encode()
+        return 200, compress(payload), {"content-encoding": coding}
+
+    return reply_with(make)
+
+
+@pytest.mark.parametrize(
+    ("coding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),  # zlib-wrapped, as RFC 9110 says
+        ("deflate", lambda data: zlib.compress(data, wbits=-zlib.MAX_WBITS)),  # raw, as some send
+        ("identity", lambda data: data),
+    ],
+    ids=["gzip", "deflate-zlib", "deflate-raw", "identity"],
+)
+def test_bodies_in_every_coding_it_asks_for_are_decoded(
+    make_client, server, embed, coding, compress
+):
+    server.push(_encoded(coding, compress))
+    assert embed(make_client(), ["a", "b"]).vectors == [vector_for("a"), vector_for("b")]
+
+
+def test_a_body_in_a_coding_it_did_not_ask_for_is_refused_naming_it(make_client, server, embed):
+    server.push(reply(200, b"\x00" * 32, {"content-encoding": "br"}))
+    with pytest.raises(InvalidResponseError, match="encoded as 'br', which this client did not"):
+        embed(make_client(max_retries=0), ["a"])
+
+
+def test_a_corrupt_gzip_body_is_refused_as_such(make_client, server, embed):
+    server.push(reply(200, b"\x1f\x8b\x08\x00not gzip at all", {"content-encoding": "gzip"}))
+    with pytest.raises(InvalidResponseError, match="not valid gzip data"):
+        embed(make_client(max_retries=0), ["a"])

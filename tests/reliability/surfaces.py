@@ -15,6 +15,7 @@ from typing import Any
 from langchain_orq import OrqEmbeddings
 from llama_index_orq import OrqEmbedding
 from orq_embeddings import OrqEmbeddingsClient, RetryPolicy
+from orq_embeddings.config import DEFAULT_MAX_RESPONSE_BYTES
 from orq_embeddings.gateway import ModelSpec
 from tests.core.conftest import RecordedWaits
 
@@ -41,6 +42,8 @@ class Call:
     max_batch_bytes: int = 750_000
     max_concurrency: int = 4
     orq: dict[str, Any] | None = None
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    default_headers: dict[str, str] | None = None
 
 
 def core_client(call: Call, waits: RecordedWaits | None = None) -> OrqEmbeddingsClient:
@@ -62,6 +65,8 @@ def core_client(call: Call, waits: RecordedWaits | None = None) -> OrqEmbeddings
         max_batch_bytes=call.max_batch_bytes,
         max_concurrency=call.max_concurrency,
         orq=call.orq,
+        max_response_bytes=call.max_response_bytes,
+        default_headers=call.default_headers,
         **timing,
     )
 
@@ -77,6 +82,8 @@ def langchain_embeddings(call: Call) -> OrqEmbeddings:
         max_batch_bytes=call.max_batch_bytes,
         max_concurrency=call.max_concurrency,
         orq=call.orq,
+        max_response_bytes=call.max_response_bytes,
+        default_headers=call.default_headers,
     )
 
 
@@ -91,6 +98,8 @@ def llama_index_embedding(call: Call) -> OrqEmbedding:
         max_batch_bytes=call.max_batch_bytes,
         max_concurrency=call.max_concurrency,
         orq=call.orq,
+        max_response_bytes=call.max_response_bytes,
+        default_headers=call.default_headers,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import select
@@ -20,6 +21,7 @@ import socket
 import struct
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -167,6 +169,117 @@ def drip(body: bytes, every: float, status: int = 200) -> Action:
     return act
 
 
+def before_body(then: Action) -> Action:
+    """Act as soon as the request's head is in, without reading its body (an early refusal)."""
+    then.before_body = True  # type: ignore[attr-defined]
+    return then
+
+
+def refuse_early(status: int, body: dict[str, Any]) -> Action:
+    """Answer ``status`` and close before the request's body has been read (a proxy's 413)."""
+
+    def act(conn: socket.socket, request: Recorded) -> bool:
+        raw = json.dumps(body).encode()
+        conn.sendall(_response_head(status, {"connection": "close"}, len(raw)) + raw)
+        return False
+
+    return before_body(act)
+
+
+def informational(statuses: tuple[int, ...], then: Action) -> Action:
+    """Send these 1xx responses (``102 Processing``, ``103 Early Hints``), then act."""
+
+    def act(conn: socket.socket, request: Recorded) -> bool:
+        for status in statuses:
+            conn.sendall(f"HTTP/1.1 {status} Informational\r\nLink: </hint>\r\n\r\n".encode())
+        return then(conn, request)
+
+    return act
+
+
+def with_bytes_after(extra: Callable[[Recorded], bytes], then: Action) -> Action:
+    """Act, and in the same write send ``extra(request)`` beyond the response's declared end."""
+
+    def act(conn: socket.socket, request: Recorded) -> bool:
+        sent: list[bytes] = []
+
+        class Capture:
+            def sendall(self, data: bytes) -> None:
+                sent.append(data)
+
+        keep_open = then(Capture(), request)  # type: ignore[arg-type]
+        conn.sendall(b"".join(sent) + extra(request))
+        return keep_open
+
+    return act
+
+
+def raw_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> bytes:
+    """The bytes of a complete response, to glue after another one."""
+    return _response_head(status, headers or {}, len(body)) + body
+
+
+def drip_head(every: float) -> Action:
+    """Send the status line and headers one byte every ``every`` seconds."""
+
+    def act(conn: socket.socket, request: Recorded) -> bool:
+        for byte in _response_head(200, {"x-padding": "p" * 40}, 2):
+            if not _quiet_for(conn, every):
+                return False
+            conn.sendall(bytes([byte]))
+        conn.sendall(b"{}")
+        return True
+
+    return act
+
+
+def drip_chunk_size_line(every: float) -> Action:
+    """A chunked body whose second chunk-size line (with a long extension) drips in."""
+
+    def act(conn: socket.socket, request: Recorded) -> bool:
+        conn.sendall(_chunked_head(200, {}) + b"1\r\n{\r\n")
+        for byte in b"1;" + b"e" * 60 + b"\r\n}\r\n0\r\n\r\n":
+            if not _quiet_for(conn, every):
+                return False
+            conn.sendall(bytes([byte]))
+        return True
+
+    return act
+
+
+def endless_body(chunk: int = 1 << 16) -> Action:
+    """A chunked 200 whose body never ends, until the client hangs up."""
+
+    def act(conn: socket.socket, request: Recorded) -> bool:
+        conn.sendall(_chunked_head(200, {}))
+        piece = f"{chunk:x}\r\n".encode() + b" " * chunk + b"\r\n"
+        with contextlib.suppress(OSError):
+            while True:
+                conn.sendall(piece)
+        return False
+
+    return act
+
+
+@functools.lru_cache(maxsize=2)
+def gzip_bomb(inflated: int) -> bytes:
+    """``inflated`` bytes of spaces, gzipped (about a thousandth of that)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b" " * (1 << 20)
+    parts = [compressor.compress(block) for _ in range(inflated // len(block))]
+    return b"".join([*parts, compressor.flush()])
+
+
+def _chunked_head(status: int, headers: dict[str, str]) -> bytes:
+    return _response_head(status, {**headers, "transfer-encoding": "chunked"}, None)
+
+
+def _quiet_for(conn: socket.socket, seconds: float) -> bool:
+    """Wait ``seconds``; False if the client hung up (or the server is stopping) meanwhile."""
+    readable, _, _ = select.select([conn], [], [], seconds)
+    return not readable
+
+
 def after(seconds: float, then: Action) -> Action:
     """Wait, then act: a slow server. Stops waiting if the client hangs up or the server stops."""
 
@@ -260,7 +373,7 @@ class ScriptedServer:
             self._connections.add(conn)
         reader = conn.makefile("rb")
         try:
-            for request in self._read_requests(reader):
+            for request in self._read_requests(reader, self._next_reads_body):
                 with self._lock:
                     self.requests.append(request)
                     action = self._script.popleft() if self._script else self.default
@@ -281,8 +394,13 @@ class ScriptedServer:
             reader.close()
             conn.close()
 
+    def _next_reads_body(self) -> bool:
+        with self._lock:
+            action = self._script[0] if self._script else self.default
+        return not getattr(action, "before_body", False)
+
     @staticmethod
-    def _read_requests(reader: Any) -> Iterator[Recorded]:
+    def _read_requests(reader: Any, reads_body: Callable[[], bool]) -> Iterator[Recorded]:
         while True:
             request_line = reader.readline()
             if not request_line:
@@ -292,5 +410,8 @@ class ScriptedServer:
             while (line := reader.readline()) not in (b"\r\n", b"\n", b""):
                 name, _, value = line.decode("latin-1").partition(":")
                 headers[name.strip().lower()] = value.strip()
+            if not reads_body():
+                yield Recorded(method, path, headers, b"")
+                return
             body = reader.read(int(headers.get("content-length", "0")))
             yield Recorded(method, path, headers, body)
