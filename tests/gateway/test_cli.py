@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from orq_embeddings.cli import build_parser, main
+from orq_embeddings.gateway.command import config_from
 
 from .conftest import SMALL
 
@@ -26,6 +27,7 @@ GATEWAY_FLAGS = [
     "--max-inputs",
     "--max-body-bytes",
     "--retry-backoff",
+    "--orq-backoff",
     "--seed",
     "--log-level",
 ]
@@ -128,3 +130,14 @@ def test_help_runs_as_a_command():
     )
 
     assert "--api-key" in result.stdout and "Config file" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("flags", "backoff"),
+    [([], 0.0), (["--orq-backoff"], 1.0), (["--retry-backoff", "0.25"], 0.25)],
+    ids=["instant-by-default", "orq-backoff", "retry-backoff"],
+)
+def test_the_backoff_flags_set_the_gateways_first_retry_wait(flags, backoff):
+    args = build_parser().parse_args(["gateway", *flags])
+
+    assert config_from(args).retry_backoff_seconds == backoff
