@@ -20,6 +20,8 @@ from orq_embeddings.config import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_RETRY_WAIT_BUDGET,
     DEFAULT_TIMEOUT,
 )
 
@@ -134,6 +136,10 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
     """Seconds one attempt may take, connect to last byte."""
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
     """Client-side retries after the first attempt."""
+    max_retry_after: float = Field(default=DEFAULT_MAX_RETRY_AFTER, ge=0)
+    """Longest `Retry-After` (seconds) a retry waits for; a longer one is raised at once."""
+    retry_wait_budget: float = Field(default=DEFAULT_RETRY_WAIT_BUDGET, ge=0)
+    """Most seconds one call spends waiting between retries, all its batches together."""
     chunk_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
     """Most texts per request."""
     max_batch_bytes: int = Field(default=DEFAULT_MAX_BATCH_BYTES, ge=1)

@@ -23,6 +23,8 @@ from orq_embeddings.config import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_RETRY_WAIT_BUDGET,
     DEFAULT_TIMEOUT,
     env_api_key,
     env_base_url,
@@ -83,6 +85,16 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
     )
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, description="Seconds per attempt.")
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, description="Client retries.")
+    max_retry_after: float = Field(
+        default=DEFAULT_MAX_RETRY_AFTER,
+        ge=0,
+        description="Longest Retry-After (seconds) a retry waits for; longer is raised at once.",
+    )
+    retry_wait_budget: float = Field(
+        default=DEFAULT_RETRY_WAIT_BUDGET,
+        ge=0,
+        description="Most seconds one call spends waiting between retries, all batches together.",
+    )
     embed_batch_size: int = Field(
         default=DEFAULT_BATCH_SIZE, gt=0, le=2048, description="Most texts per request."
     )

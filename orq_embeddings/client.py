@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import numpy as np
 from pydantic import SecretStr
@@ -30,6 +32,8 @@ from .config import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_RETRY_WAIT_BUDGET,
     DEFAULT_TIMEOUT,
     ClientConfig,
     env_api_key,
@@ -37,7 +41,7 @@ from .config import (
 )
 from .connections import Connections
 from .dialects import Dialect, encode_request, request_template
-from .errors import InvalidResponseError, OrqError
+from .errors import InvalidResponseError, OrqError, attach_note
 from .inputs import EmbeddingInput, check_inputs
 from .options import EmbeddingSettings, EncodingFormat, OrqOptions
 from .responses import (
@@ -63,11 +67,33 @@ OnBatch = Callable[[BatchReport], None]
 
 
 class _Fetched(NamedTuple):
-    """A batch's successful response, not yet decoded, and the attempts it took."""
+    """A batch's successful response, not yet decoded, the attempts it took and how they failed."""
 
     batch: Batch
     response: RawResponse
     attempts: int
+    failures: tuple[OrqError, ...] = ()
+
+
+class _RetryWaits:
+    """The seconds one call has spent waiting between retries, against its budget.
+
+    Shared by the call's batches, which may wait at once (threads, or tasks of one loop): a wait
+    is taken whole or not at all, under a lock.
+    """
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.spent = 0.0
+        self._lock = threading.Lock()
+
+    def take(self, seconds: float) -> bool:
+        """Count a wait of ``seconds`` against the budget; False (counting none) past it."""
+        with self._lock:
+            if self.spent + seconds > self.budget:
+                return False
+            self.spent += seconds
+            return True
 
 
 class OrqEmbeddingsClient:
@@ -86,6 +112,10 @@ class OrqEmbeddingsClient:
         default_headers: extra headers on every request.
         timeout: seconds per attempt, connect to last byte (orq's call_timeout is separate).
         max_retries: client retries after the first attempt.
+        max_retry_after: the longest ``Retry-After`` (seconds) a retry waits for; a longer one is
+            raised at once (a 429 as RetryAfterTooLongError, naming the wait asked for).
+        retry_wait_budget: the most seconds one call spends waiting between retries, all its
+            batches together; a retry that would pass it is not made.
         batch_size: most inputs per request.
         max_batch_bytes: most bytes of input text per request.
         max_concurrency: most requests in flight, across threads (sync) or per event loop (async).
@@ -93,7 +123,8 @@ class OrqEmbeddingsClient:
             is abandoned with ResponseTooLargeError.
         allow_insecure_http: allow sending the key over plain http to a non-loopback host.
         dialect: force ``"router"`` or ``"gateway"`` instead of inferring it from base_url.
-        retry_policy: replaces the default RetryPolicy(max_retries=max_retries).
+        retry_policy: replaces the default RetryPolicy(max_retries=max_retries,
+            max_retry_after=max_retry_after).
         sleep, async_sleep: how retries wait; injectable so tests run on exact schedules.
 
     Defaults and the reasons for them are in :mod:`orq_embeddings.config`.
@@ -116,6 +147,8 @@ class OrqEmbeddingsClient:
         default_headers: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        retry_wait_budget: float = DEFAULT_RETRY_WAIT_BUDGET,
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
@@ -144,6 +177,8 @@ class OrqEmbeddingsClient:
                 "default_headers": dict(default_headers or {}),
                 "timeout": timeout,
                 "max_retries": max_retries,
+                "max_retry_after": max_retry_after,
+                "retry_wait_budget": retry_wait_budget,
                 "batch_size": batch_size,
                 "max_batch_bytes": max_batch_bytes,
                 "max_concurrency": max_concurrency,
@@ -155,7 +190,8 @@ class OrqEmbeddingsClient:
         self._setup(
             settings,
             config,
-            retry_policy or RetryPolicy(max_retries=max_retries),
+            retry_policy
+            or RetryPolicy(max_retries=max_retries, max_retry_after=config.max_retry_after),
             sleep,
             async_sleep,
             _connections_for(config),
@@ -178,6 +214,7 @@ class OrqEmbeddingsClient:
         self._connections = connections
         self._template = request_template(settings, config.wire_dialect)
         self._url = config.embeddings_url
+        self._host = urlsplit(config.base_url).netloc
         self._headers = _request_headers(config)
 
     # -- copies, pickling, closing ---------------------------------------------------------
@@ -323,8 +360,9 @@ class OrqEmbeddingsClient:
         """
         batches = self._plan(inputs)
         checks = _CallChecks(self.settings, on_batch)
-        for fetched in self._send_all(inputs, batches):
-            yield checks.accept(fetched.batch, self._decode(fetched), fetched.attempts)
+        waits = _RetryWaits(self.config.retry_wait_budget)
+        for fetched in self._send_all(inputs, batches, waits):
+            yield checks.accept(fetched, self._decode(fetched))
         checks.finish()
 
     async def aiter_batches(
@@ -333,8 +371,9 @@ class OrqEmbeddingsClient:
         """Async :meth:`iter_batches`."""
         batches = self._plan(inputs)
         checks = _CallChecks(self.settings, on_batch)
-        async for fetched in self._asend_all(inputs, batches):
-            yield checks.accept(fetched.batch, await self._adecode(fetched), fetched.attempts)
+        waits = _RetryWaits(self.config.retry_wait_budget)
+        async for fetched in self._asend_all(inputs, batches, waits):
+            yield checks.accept(fetched, await self._adecode(fetched))
         checks.finish()
 
     # -- planning and sending ------------------------------------------------------------------
@@ -348,12 +387,27 @@ class OrqEmbeddingsClient:
     def _encode(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> bytes:
         return encode_request(self._template, inputs[batch.start : batch.stop])
 
-    def _delay_or_raise(self, error: OrqError, attempt: int, batch: Batch) -> float:
-        """How long to wait before retrying ``batch``, or raise ``error`` if it is final."""
-        delay = self.retry_policy.delay_for(attempt, error)
+    def _delay_or_raise(
+        self, error: OrqError, attempt: int, batch: Batch, waits: _RetryWaits
+    ) -> float:
+        """How long to wait before retrying ``batch``, or raise the error if it is final.
+
+        Final: the retry policy gives up (see RetryPolicy.decide), or the wait would take the
+        call past its ``retry_wait_budget``.
+        """
+        decision = self.retry_policy.decide(attempt, error)
+        delay = decision.delay
+        if delay is not None and not waits.take(delay):
+            attach_note(
+                error,
+                f"not retried: this call has waited {waits.spent:g} s between retries, and "
+                f"{delay:g} s more would pass its retry_wait_budget of {waits.budget:g} s",
+            )
+            delay = None
         if delay is None:
-            _note(error, f"{batch.describe()}, after {attempt} attempt(s) to {self._url}")
-            raise error
+            final = decision.error
+            attach_note(final, f"{batch.describe()}, after {attempt} attempt(s) to {self._url}")
+            raise final
         logger.info(
             "retrying %s in %.2f s after attempt %d failed: %s",
             batch.describe(),
@@ -363,7 +417,7 @@ class OrqEmbeddingsClient:
         )
         return delay
 
-    def _send(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> _Fetched:
+    def _send(self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: _RetryWaits) -> _Fetched:
         """Post ``batch`` until it succeeds or the retry policy gives up; leave it undecoded.
 
         The caller's thread decodes (:meth:`_decode`), so this one is free for the next batch as
@@ -371,21 +425,26 @@ class OrqEmbeddingsClient:
         """
         body = self._encode(inputs, batch)
         transport = self._connections.transport()
+        failures: list[OrqError] = []
         for attempt in itertools.count(1):
             try:
                 with self._connections.slots:
                     response = transport.post(self._url, body, self._headers, self.config.timeout)
                 _log_response(batch, response)
-                raise_for_status(response)
-                return _Fetched(batch, response, attempt)
+                raise_for_status(response, self._host)
+                return _Fetched(batch, response, attempt, tuple(failures))
             except OrqError as error:
-                self._sleep(self._delay_or_raise(error, attempt, batch))
+                self._sleep(self._delay_or_raise(error, attempt, batch, waits))
+                failures.append(error)
         raise AssertionError("unreachable")
 
-    async def _asend(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> _Fetched:
+    async def _asend(
+        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: _RetryWaits
+    ) -> _Fetched:
         """Async :meth:`_send`."""
         body = self._encode(inputs, batch)
         connections = await self._connections.for_running_loop()
+        failures: list[OrqError] = []
         for attempt in itertools.count(1):
             try:
                 async with connections.slots:
@@ -393,10 +452,11 @@ class OrqEmbeddingsClient:
                         self._url, body, self._headers, self.config.timeout
                     )
                 _log_response(batch, response)
-                raise_for_status(response)
-                return _Fetched(batch, response, attempt)
+                raise_for_status(response, self._host)
+                return _Fetched(batch, response, attempt, tuple(failures))
             except OrqError as error:
-                await self._async_sleep(self._delay_or_raise(error, attempt, batch))
+                await self._async_sleep(self._delay_or_raise(error, attempt, batch, waits))
+                failures.append(error)
         raise AssertionError("unreachable")
 
     def _decode(self, fetched: _Fetched) -> BatchEmbeddings:
@@ -405,7 +465,7 @@ class OrqEmbeddingsClient:
             return decode_embeddings(fetched.response, fetched.batch)
         except InvalidResponseError as error:
             where = f"{fetched.batch.describe()}, after {fetched.attempts} attempt(s)"
-            _note(error, f"{where} to {self._url}")
+            attach_note(error, f"{where} to {self._url}")
             raise
 
     async def _adecode(self, fetched: _Fetched) -> BatchEmbeddings:
@@ -415,42 +475,42 @@ class OrqEmbeddingsClient:
         return self._decode(fetched)
 
     def _send_all(
-        self, inputs: Sequence[EmbeddingInput], batches: list[Batch]
+        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: _RetryWaits
     ) -> Iterator[_Fetched]:
         """Send every batch, ``max_concurrency`` at a time, yielding responses in batch order."""
         if len(batches) <= 1 or self.config.max_concurrency == 1:
             for batch in batches:
-                yield self._send(inputs, batch)
+                yield self._send(inputs, batch, waits)
             return
         executor = self._connections.executor()
         upcoming = iter(batches)
         lookahead = _LOOKAHEAD_PER_SLOT * self.config.max_concurrency
         window: deque[Future[_Fetched]] = deque(
-            executor.submit(self._send, inputs, batch)
+            executor.submit(self._send, inputs, batch, waits)
             for batch in itertools.islice(upcoming, lookahead)
         )
         try:
             while window:
                 sent = window.popleft().result()
                 for batch in itertools.islice(upcoming, 1):
-                    window.append(executor.submit(self._send, inputs, batch))
+                    window.append(executor.submit(self._send, inputs, batch, waits))
                 yield sent
         finally:
             for future in window:
                 future.cancel()
 
     async def _asend_all(
-        self, inputs: Sequence[EmbeddingInput], batches: list[Batch]
+        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: _RetryWaits
     ) -> AsyncIterator[_Fetched]:
         """Async :meth:`_send_all`: tasks on the running loop, awaited in batch order."""
         if len(batches) <= 1:
             for batch in batches:
-                yield await self._asend(inputs, batch)
+                yield await self._asend(inputs, batch, waits)
             return
         upcoming = iter(batches)
         lookahead = _LOOKAHEAD_PER_SLOT * self.config.max_concurrency
         window: deque[asyncio.Task[_Fetched]] = deque(
-            asyncio.ensure_future(self._asend(inputs, batch))
+            asyncio.ensure_future(self._asend(inputs, batch, waits))
             for batch in itertools.islice(upcoming, lookahead)
         )
         try:
@@ -458,7 +518,7 @@ class OrqEmbeddingsClient:
                 sent = await window[0]
                 window.popleft()
                 for batch in itertools.islice(upcoming, 1):
-                    window.append(asyncio.ensure_future(self._asend(inputs, batch)))
+                    window.append(asyncio.ensure_future(self._asend(inputs, batch, waits)))
                 yield sent
         finally:
             for task in window:
@@ -476,7 +536,8 @@ class _CallChecks:
         self._first_model: str | None = None
         self._reports: list[BatchReport] = []
 
-    def accept(self, batch: Batch, embeddings: BatchEmbeddings, attempts: int) -> EmbeddedBatch:
+    def accept(self, fetched: _Fetched, embeddings: BatchEmbeddings) -> EmbeddedBatch:
+        batch = fetched.batch
         width = embeddings.vectors.shape[1]
         served = embeddings.model or "the model"
         if self._asked_dimensions is not None and width != self._asked_dimensions:
@@ -497,7 +558,13 @@ class _CallChecks:
         if self._width is None:
             self._width, self._first_model = width, embeddings.model
         report = BatchReport(
-            batch, embeddings.model, embeddings.usage, embeddings.trace_id, attempts
+            batch,
+            embeddings.model,
+            embeddings.usage,
+            embeddings.trace_id,
+            fetched.attempts,
+            span_id=embeddings.span_id,
+            failures=fetched.failures,
         )
         self._reports.append(report)
         if self._on_batch is not None:
@@ -572,10 +639,3 @@ def _log_response(batch: Batch, response: RawResponse) -> None:
             len(response.body),
             response.trace_id,
         )
-
-
-def _note(error: BaseException, note: str) -> None:
-    """Attach where an error happened (shown under its traceback on Python 3.11+)."""
-    add_note = getattr(error, "add_note", None)
-    if add_note is not None:
-        add_note(note)

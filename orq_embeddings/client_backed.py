@@ -33,6 +33,8 @@ SAME_NAMED_SETTINGS = (
     "orq",
     "default_headers",
     "max_retries",
+    "max_retry_after",
+    "retry_wait_budget",
     "max_batch_bytes",
     "max_concurrency",
     "max_response_bytes",

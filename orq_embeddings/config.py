@@ -8,6 +8,13 @@ The defaults, and why:
 - ``timeout`` 60 s per attempt: a batch of long texts on a busy provider can take tens of seconds,
   and orq's own per-provider deadline (``timeout.call_timeout``, in ms) is the place to be strict.
 - ``max_retries`` 2: orq already retries on its side (twice by default) and the two multiply.
+- ``max_retry_after`` 60 s: orq's platform rate limit is per minute on a rolling 60 s window, so a
+  ``Retry-After`` within a minute is a wait that clears it; a longer one means a daily cap, a budget
+  or an overloaded provider, which one call sleeping (up to a day, for ``Retry-After: 100000``)
+  cannot outlast. Beyond it the client does not wait; it raises, naming the wait asked for.
+- ``retry_wait_budget`` 300 s: the most one call (one ``embed``, all its batches together) spends
+  sleeping between retries, so a rate-limit storm fails a call after about five windows' worth
+  of waiting instead of stretching it without bound. Waits of concurrent batches add up.
 - ``batch_size`` 512 texts and ``max_batch_bytes`` 750,000: orq publishes no limit; OpenAI allows
   2,048 inputs and 300,000 tokens a request, and 750 KB of text stays under that even at 2.5 bytes
   a token. Providers with smaller limits need a smaller ``batch_size`` (Cohere takes 96).
@@ -62,6 +69,8 @@ BASE_URL_ENV = "ORQ_BASE_URL"
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_RETRY_AFTER = 60.0
+DEFAULT_RETRY_WAIT_BUDGET = 300.0
 DEFAULT_BATCH_SIZE = 512
 DEFAULT_MAX_BATCH_BYTES = 750_000
 DEFAULT_MAX_CONCURRENCY = 16
@@ -108,6 +117,10 @@ class ClientConfig(BaseModel):
         timeout: seconds one attempt may take, from connecting to the last byte of the response.
             Distinct from orq's ``timeout.call_timeout`` (milliseconds, per provider attempt).
         max_retries: the client's retries after the first attempt (see RetryPolicy).
+        max_retry_after: the longest ``Retry-After`` the client waits for, in seconds; a longer
+            one is not slept (the error is raised, naming the wait asked for).
+        retry_wait_budget: the most seconds one call spends waiting between retries, summed over
+            its batches; a retry that would pass it is not made.
         batch_size: most inputs in one request.
         max_batch_bytes: most bytes of input text in one request.
         max_concurrency: most requests in flight at once, per client and event loop.
@@ -124,6 +137,8 @@ class ClientConfig(BaseModel):
     default_headers: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
+    max_retry_after: float = Field(default=DEFAULT_MAX_RETRY_AFTER, ge=0, allow_inf_nan=False)
+    retry_wait_budget: float = Field(default=DEFAULT_RETRY_WAIT_BUDGET, ge=0, allow_inf_nan=False)
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
     max_batch_bytes: int = Field(default=DEFAULT_MAX_BATCH_BYTES, ge=1)
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)

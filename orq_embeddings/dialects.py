@@ -5,7 +5,9 @@
 - gateway (the legacy ``/v2/gateway``): every routing field is nested in one ``orq`` object, the
   load balancer is a bare list and the end user is ``orq.contact``.
 
-See shared/spec/orq-embeddings-api.md for both. Fields left unset are omitted, never sent as null.
+See shared/spec/orq-embeddings-api.md for both. Fields left unset are omitted, never sent as null,
+and an option the dialect's schema has no place for is refused before anything is sent
+(:func:`check_dialect_fits`): orq refuses unknown keys, so it would fail every request.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from .errors import ConfigurationProblem, UnsupportedOptionError
 from .inputs import EmbeddingInput
 from .options import EmbeddingSettings, OrqOptions
 
@@ -46,7 +49,7 @@ def _routing_fields(orq: OrqOptions, dialect: Dialect) -> dict[str, Any]:
         fields["name"] = orq.name
     if orq.fallbacks is not None:
         fields["fallbacks"] = [_wire(fallback) for fallback in orq.fallbacks]
-    if orq.fallback_on_codes is not None:
+    if orq.fallback_on_codes is not None:  # router only: check_dialect_fits
         fields["fallback_on_codes"] = list(orq.fallback_on_codes)
     if orq.retry is not None:
         fields["retry"] = _wire(orq.retry)
@@ -60,10 +63,48 @@ def _routing_fields(orq: OrqOptions, dialect: Dialect) -> dict[str, Any]:
     return fields
 
 
+def check_dialect_fits(orq: OrqOptions, dialect: Dialect) -> None:
+    """Refuse options that the dialect's published schema has no field for.
+
+    Raises:
+        UnsupportedOptionError: ``logo_url`` in the router dialect, ``fallback_on_codes`` in the
+            gateway dialect.
+    """
+    if dialect is Dialect.ROUTER and orq.identity is not None and orq.identity.logo_url:
+        raise UnsupportedOptionError(
+            [
+                ConfigurationProblem(
+                    ("orq", "identity", "logo_url"),
+                    "cannot be sent to the router: orq's documentation examples show logo_url, "
+                    "but its published schema (the OpenAPI and orq-ai-sdk 4.17) has no such "
+                    "field in identity or contact, and the router refuses unknown keys with a "
+                    "400. Leave logo_url out, or use the legacy gateway dialect (a base_url "
+                    "ending in /v2/gateway), whose contact carries it",
+                )
+            ]
+        ) from None
+    if dialect is Dialect.GATEWAY and orq.fallback_on_codes is not None:
+        raise UnsupportedOptionError(
+            [
+                ConfigurationProblem(
+                    ("orq", "fallback_on_codes"),
+                    "is a router-only field: the legacy gateway body (a base_url ending in "
+                    "/v2/gateway) has no place for it. Use a router base_url (.../v2/router) "
+                    "or leave it out, and the gateway falls back on orq's default codes",
+                )
+            ]
+        ) from None
+
+
 def request_template(
     settings: EmbeddingSettings, dialect: Dialect = Dialect.ROUTER
 ) -> dict[str, Any]:
-    """Every field of the request body except ``input``: the same for each batch of a call."""
+    """Every field of the request body except ``input``: the same for each batch of a call.
+
+    Raises:
+        UnsupportedOptionError: an option the dialect has no field for (see check_dialect_fits).
+    """
+    check_dialect_fits(settings.orq, dialect)
     body: dict[str, Any] = {
         "model": settings.model,
         "encoding_format": settings.encoding_format,

@@ -1,8 +1,9 @@
 """The typed errors the core raises, one class per thing a caller may want to handle differently.
 
-Every error raised for a response carries the HTTP status, orq's error code, its message and the
-``x-orq-trace-id`` that finds the request in orq's traces. No error ever holds request headers or
-the API key.
+Every error raised for a response carries the HTTP status, orq's error code, its message, the
+host that answered, and the ``x-orq-trace-id`` / ``x-orq-trace-span-id`` that find the request in
+orq's traces; when every model of a fallback chain failed, orq's ``failures`` too. No error ever
+holds request headers or the API key.
 """
 
 from __future__ import annotations
@@ -10,9 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+#: How many of orq's ``failures`` an error message spells out (all are kept in the attribute).
+_FAILURES_SHOWN = 6
+
 
 class OrqError(Exception):
     """Base class of every error this package raises on purpose."""
+
+
+def attach_note(error: BaseException, note: str) -> None:
+    """Attach context to an error (shown under its traceback on Python 3.11+; ignored before)."""
+    add_note = getattr(error, "add_note", None)
+    if add_note is not None:
+        add_note(note)
 
 
 class InvalidInputError(OrqError, ValueError):
@@ -74,6 +85,13 @@ class ConfigurationError(OrqError, ValueError):
         )
 
 
+class UnsupportedOptionError(ConfigurationError):
+    """An option the chosen wire dialect's schema has no place for; refused when the client is made.
+
+    orq's schema refuses unknown keys, so sending it would fail every request with a 400.
+    """
+
+
 class OrqConnectionError(OrqError, ConnectionError):
     """The server could not be reached, or the connection broke before the response was complete."""
 
@@ -106,13 +124,18 @@ class RedirectError(OrqError):
 
 
 class APIStatusError(OrqError):
-    """orq answered with a non-success status.
+    """The server answered with a non-success status.
 
     Attributes:
         status_code: the HTTP status.
         code: orq's (or the provider's) error code, such as ``"invalid_api_key"``, when given.
         message: the human-readable message from the body, or a description of an unreadable body.
         trace_id: the ``x-orq-trace-id`` response header, when present.
+        span_id: the ``x-orq-trace-span-id`` response header, when present.
+        param: the request field the error is about, when the body names one.
+        failures: orq's ``failures`` (each failed attempt of a fallback chain, untyped JSON as
+            orq sent it: usually ``{"model", "status"}`` objects), or ``()``.
+        host: who answered (``api.orq.ai``, ``127.0.0.1:8123``), as the message names it.
         headers: the response headers (the response's, never the request's).
     """
 
@@ -124,15 +147,46 @@ class APIStatusError(OrqError):
         code: str | None = None,
         trace_id: str | None = None,
         headers: Mapping[str, str] | None = None,
+        span_id: str | None = None,
+        param: str | None = None,
+        failures: Sequence[Any] = (),
+        host: str | None = None,
     ) -> None:
         self.status_code = status_code
         self.code = code
         self.message = message
         self.trace_id = trace_id
+        self.span_id = span_id
+        self.param = param
+        self.failures = tuple(failures)
+        self.host = host
         self.headers: Mapping[str, str] = dict(headers or {})
         label = f"{status_code} {code}" if code else str(status_code)
-        trace = f" (x-orq-trace-id {trace_id})" if trace_id else ""
-        super().__init__(f"orq.ai answered {label}: {message}{trace}")
+        ids = [f"x-orq-trace-id {trace_id}"] * bool(trace_id)
+        ids += [f"x-orq-trace-span-id {span_id}"] * bool(span_id)
+        trace = f" ({', '.join(ids)})" if ids else ""
+        super().__init__(
+            f"{host or 'the server'} answered {label}: {message}"
+            f"{describe_failures(self.failures)}{self._advice}{trace}"
+        )
+
+    #: A sentence a subclass adds when the status itself says what to do.
+    _advice = ""
+
+
+def describe_failures(failures: Sequence[Any]) -> str:
+    """orq's failed attempts as a clause for an error message: ``; attempts: a 503, b 502``."""
+    if not failures:
+        return ""
+    shown = [_describe_failure(failure) for failure in failures[:_FAILURES_SHOWN]]
+    more = len(failures) - _FAILURES_SHOWN
+    return f"; failed attempts: {', '.join(shown)}" + (f" and {more} more" if more > 0 else "")
+
+
+def _describe_failure(failure: Any) -> str:
+    if isinstance(failure, Mapping) and "model" in failure and "status" in failure:
+        return f"{failure['model']} {failure['status']}"
+    return repr(failure)[:80]
 
 
 class BadRequestError(APIStatusError):
@@ -144,7 +198,7 @@ class AuthenticationError(APIStatusError):
 
 
 class PermissionDeniedError(APIStatusError):
-    """402 or 403: the key is valid but may not do this (quota exhausted, missing scope)."""
+    """403 (and 402, see QuotaExceededError): the key is valid but may not do this."""
 
 
 class NotFoundError(APIStatusError):
@@ -159,22 +213,78 @@ class RateLimitError(APIStatusError):
     """429 after the client's retries were spent."""
 
 
+class QuotaExceededError(PermissionDeniedError, RateLimitError):
+    """402, or a 429 whose code is ``insufficient_quota`` / ``quota_exceeded``: never retried.
+
+    The quota, budget or plan is spent; it does not clear within a rate-limit window, so waiting
+    and trying again only spends the call's time. Both a PermissionDeniedError and a
+    RateLimitError, so either ``except`` catches it.
+    """
+
+    _advice = (
+        " (the quota or budget is spent: waiting will not help; raise the limit or the plan, "
+        "or try again when its period resets)"
+    )
+
+
+class RetryAfterTooLongError(RateLimitError):
+    """A 429 whose ``Retry-After`` asked for more than the client's ``max_retry_after``.
+
+    The client does not sleep that long inside one call; the wait the server asked for is in
+    ``retry_after`` (seconds) and in the message, so the caller can schedule the retry itself.
+    """
+
+    def __init__(self, error: APIStatusError, retry_after: float, cap: float) -> None:
+        self.retry_after = retry_after
+        self.cap = cap
+        self._advice = (
+            f" (the server asked to wait {retry_after:g} s before trying again, more than "
+            f"max_retry_after={cap:g} s, so the client did not wait; try again later or raise "
+            "max_retry_after)"
+        )
+        super().__init__(
+            error.status_code,
+            error.message,
+            code=error.code,
+            trace_id=error.trace_id,
+            headers=error.headers,
+            span_id=error.span_id,
+            param=error.param,
+            failures=error.failures,
+            host=error.host,
+        )
+
+
 class ServerError(APIStatusError):
     """5xx after the client's retries were spent: orq or the provider behind it failed."""
 
 
+class NotSupportedByServerError(ServerError):
+    """501 or 505: the server does not implement what was asked; never retried."""
+
+    _advice = " (the server does not support this request: waiting will not help)"
+
+
+#: 429 error codes that mean a spent quota, not a busy moment (shared/spec).
+QUOTA_ERROR_CODES = frozenset({"insufficient_quota", "quota_exceeded"})
+
+
 _ERROR_CLASS_BY_STATUS: dict[int, type[APIStatusError]] = {
     401: AuthenticationError,
-    402: PermissionDeniedError,
+    402: QuotaExceededError,
     403: PermissionDeniedError,
     404: NotFoundError,
     408: RequestTimeoutError,
     429: RateLimitError,
+    501: NotSupportedByServerError,
+    505: NotSupportedByServerError,
 }
 
 
-def error_class_for_status(status_code: int) -> type[APIStatusError]:
-    """Pick the error class for a non-success status."""
+def error_class_for_status(status_code: int, code: str | None = None) -> type[APIStatusError]:
+    """Pick the error class for a non-success status and, where it decides, orq's error code."""
+    if status_code == 429 and code in QUOTA_ERROR_CODES:
+        return QuotaExceededError
     if status_code in _ERROR_CLASS_BY_STATUS:
         return _ERROR_CLASS_BY_STATUS[status_code]
     if status_code >= 500:

@@ -117,7 +117,9 @@ class CallTimeout(_OptionModel):
 class Identity(_OptionModel):
     """The end user a request is attributed to (orq creates the identity if it is missing).
 
-    ``contact`` is the older name of the same record.
+    ``contact`` is the older name of the same record. ``logo_url`` exists only in the legacy
+    gateway dialect's body: orq's docs show it for the router too, but the router's schema has no
+    such field, so a router client refuses it when it is made (see dialects.check_dialect_fits).
     """
 
     id: str = Field(min_length=1, max_length=MAX_IDENTITY_ID_LENGTH)
@@ -138,7 +140,8 @@ class OrqOptions(_OptionModel):
     :mod:`orq_embeddings.dialects`).
     """
 
-    name: NonEmptyStr | None = None
+    #: The schema sets no minimum length, so an empty name is sent as given.
+    name: str | None = None
     fallbacks: tuple[Fallback, ...] | None = None
     fallback_on_codes: tuple[int, ...] | None = None
     retry: RetryOptions | None = None

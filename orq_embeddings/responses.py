@@ -24,6 +24,7 @@ from .batching import Batch
 from .errors import APIStatusError, InvalidResponseError, RedirectError, error_class_for_status
 
 TRACE_ID_HEADER = "x-orq-trace-id"
+SPAN_ID_HEADER = "x-orq-trace-span-id"
 #: How much of an unreadable body an error message quotes.
 _BODY_EXCERPT_CHARS = 200
 
@@ -72,6 +73,11 @@ class RawResponse:
         """orq's trace id for the request, if the response carried one."""
         return self.headers.get(TRACE_ID_HEADER)
 
+    @property
+    def span_id(self) -> str | None:
+        """orq's trace span id for the request, if the response carried one."""
+        return self.headers.get(SPAN_ID_HEADER)
+
 
 @dataclass(frozen=True)
 class Usage:
@@ -94,6 +100,7 @@ class BatchEmbeddings:
     model: str | None
     usage: Usage | None
     trace_id: str | None
+    span_id: str | None = None
 
 
 def describe_body(body: bytes, content_type: str | None) -> str:
@@ -131,46 +138,67 @@ def _json_payload(response: RawResponse) -> Any:
         ) from None
 
 
-def _error_fields(payload: object) -> tuple[str | None, str | None]:
-    """(code, message) from any of the error body generations in the spec."""
+@dataclass(frozen=True)
+class _ErrorFields:
+    """What an error body says, whichever generation of orq's error bodies it is."""
+
+    code: str | None = None
+    message: str | None = None
+    param: str | None = None
+    failures: tuple[Any, ...] = ()
+
+
+def _error_fields(payload: object) -> _ErrorFields:
+    """The code, message, param and failures of any of the error body generations in the spec."""
     if not isinstance(payload, dict):
-        return None, None
+        return _ErrorFields()
     error = payload.get("error")
     if isinstance(error, dict):  # current orq shape, or OpenAI's
         code = error.get("code") or error.get("type")
         message = error.get("message")
         param = error.get("param")
-        if isinstance(message, str) and isinstance(param, str) and param:
+        param = param if isinstance(param, str) and param else None
+        if isinstance(message, str) and param:
             message = f"{message} (param: {param})"
-        return (
-            str(code) if code is not None else None,
-            message if isinstance(message, str) else None,
+        failures = error.get("failures")
+        return _ErrorFields(
+            code=str(code) if code is not None else None,
+            message=message if isinstance(message, str) else None,
+            param=param,
+            failures=tuple(failures) if isinstance(failures, list) else (),
         )
     if isinstance(error, str):  # legacy {"code": 404, "error": "...", "source": ...}
         source = payload.get("source")
         suffix = f" (source: {source})" if isinstance(source, str) else ""
-        return None, error + suffix
+        return _ErrorFields(message=error + suffix)
     message = payload.get("message")
-    return None, message if isinstance(message, str) else None
+    return _ErrorFields(message=message if isinstance(message, str) else None)
 
 
-def error_from_response(response: RawResponse) -> APIStatusError:
-    """The typed error for a non-success response, whatever shape its body has."""
+def error_from_response(response: RawResponse, host: str | None = None) -> APIStatusError:
+    """The typed error for a non-success response, whatever shape its body has.
+
+    Args:
+        host: who answered (``api.orq.ai``, ``127.0.0.1:8123``), for the message.
+    """
     status = response.status_code
     try:
         payload: Any = _json_payload(response)
     except ValueError as unreadable:
-        code, message = None, str(unreadable)
+        fields = _ErrorFields(message=str(unreadable))
     else:
-        code, found = _error_fields(payload)
-        message = found if found is not None else _status_phrase(status)
-    error_class = error_class_for_status(status)
+        fields = _error_fields(payload)
+    error_class = error_class_for_status(status, fields.code)
     return error_class(
         status,
-        printable(message),
-        code=None if code is None else printable(code),
+        printable(fields.message if fields.message is not None else _status_phrase(status)),
+        code=None if fields.code is None else printable(fields.code),
         trace_id=response.trace_id,
         headers=response.headers,
+        span_id=response.span_id,
+        param=None if fields.param is None else printable(fields.param),
+        failures=fields.failures,
+        host=host,
     )
 
 
@@ -225,11 +253,13 @@ def decode_embeddings(response: RawResponse, batch: Batch) -> BatchEmbeddings:
         raise invalid(f"expected a JSON object, got {type(payload).__name__}")
     data = payload.get("data")
     if not isinstance(data, list):
-        code, message = _error_fields(payload) if "error" in payload else (None, None)
-        if message is not None:
+        fields = _error_fields(payload) if "error" in payload else _ErrorFields()
+        if fields.message is not None:
             # A 200 that carries an error object: the server's words say what went wrong.
-            coded = f" {printable(code)}" if code else ""
-            raise invalid(f"orq.ai answered 200 with an error{coded}: {printable(message)}")
+            coded = f" {printable(fields.code)}" if fields.code else ""
+            raise invalid(
+                f"the server answered 200 with an error{coded}: {printable(fields.message)}"
+            )
         shown = "null or missing" if data is None else f"a {type(data).__name__}"
         raise invalid(f"'data' is {shown}, not a list of embeddings")
     if len(data) != batch.size:
@@ -247,6 +277,7 @@ def decode_embeddings(response: RawResponse, batch: Batch) -> BatchEmbeddings:
         model=_string_or_none(payload.get("model")),
         usage=_usage(payload.get("usage")),
         trace_id=response.trace_id,
+        span_id=response.span_id,
     )
 
 
@@ -328,21 +359,26 @@ def _usage(value: object) -> Usage | None:
     return Usage(prompt, total)
 
 
-def raise_for_status(response: RawResponse) -> None:
-    """Return for a 2xx response; otherwise raise the error the status and body call for."""
+def raise_for_status(response: RawResponse, host: str | None = None) -> None:
+    """Return for a 2xx response; otherwise raise the error the status and body call for.
+
+    Args:
+        host: who answered, named in the error's message (``127.0.0.1:8123`` is not orq.ai).
+    """
     status = response.status_code
     if 200 <= status < 300:
         return
     if 300 <= status < 400:
         location = printable(response.headers.get("location", "an unnamed location"))
         raise RedirectError(
-            f"orq.ai answered {status}, redirecting to {location}. Redirects are never followed, "
-            "so the API key is never sent elsewhere; set base_url to the final address."
+            f"{host or 'the server'} answered {status}, redirecting to {location}. Redirects are "
+            "never followed, so the API key is never sent elsewhere; set base_url to the final "
+            "address."
         )
-    raise error_from_response(response)
+    raise error_from_response(response, host)
 
 
-def interpret(response: RawResponse, batch: Batch) -> BatchEmbeddings:
+def interpret(response: RawResponse, batch: Batch, host: str | None = None) -> BatchEmbeddings:
     """Vectors for a 2xx response; otherwise raise the error the status and body call for."""
-    raise_for_status(response)
+    raise_for_status(response, host)
     return decode_embeddings(response, batch)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .batching import Batch
+from .errors import OrqError
 from .responses import Usage, Vectors
 
 
@@ -40,13 +41,22 @@ class MixedModelsWarning(UserWarning):
 
 @dataclass(frozen=True)
 class BatchReport:
-    """What happened to one batch: the model that served it, its usage, its trace, its attempts."""
+    """What happened to one batch: the model that served it, its usage, its trace, its attempts.
+
+    Attributes:
+        span_id: the ``x-orq-trace-span-id`` of the response that served the batch.
+        failures: the errors of the attempts before the one that succeeded, which the client
+            retried, in order (each APIStatusError carries orq's own ``failures`` when its
+            fallback chain failed); ``()`` when the first attempt succeeded.
+    """
 
     batch: Batch
     model: str | None
     usage: Usage | None
     trace_id: str | None
     attempts: int
+    span_id: str | None = None
+    failures: tuple[OrqError, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,10 @@ so tests state the exact schedule. The sleeping is done by the client, sync or a
 
 These are the *client's* retries. orq retries and falls back on its own side too
 (:class:`orq_embeddings.options.RetryOptions`); the two multiply, so keep the client's small.
+
+What waiting cannot fix is never retried: 501 and 505 (the server does not implement it), 402
+and a 429 whose code says the quota is spent. A ``Retry-After`` beyond ``max_retry_after`` is not
+slept either: a 429 becomes a RetryAfterTooLongError naming the wait the server asked for.
 """
 
 from __future__ import annotations
@@ -16,7 +20,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
-from .errors import APIStatusError, OrqConnectionError, OrqTimeoutError
+from .errors import (
+    APIStatusError,
+    NotSupportedByServerError,
+    OrqConnectionError,
+    OrqError,
+    OrqTimeoutError,
+    QuotaExceededError,
+    RetryAfterTooLongError,
+    attach_note,
+)
 
 #: Statuses worth another attempt besides every 5xx: timeout, conflict, rate limit.
 RETRYABLE_CLIENT_STATUSES = frozenset({408, 409, 429})
@@ -45,12 +58,27 @@ def _seconds_from_headers(headers: Mapping[str, str], now: float) -> float | Non
 
 
 @dataclass(frozen=True)
+class RetryDecision:
+    """What to do after a failed attempt: wait ``delay`` seconds and retry, or raise ``error``.
+
+    ``error`` is the one to raise when ``delay`` is None: the attempt's own, or a more specific
+    one (a RetryAfterTooLongError for a 429 that asked for too long a wait).
+    """
+
+    delay: float | None
+    error: OrqError
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     """Retry connection errors, timeouts, 408, 409, 429 and 5xx; never another 4xx.
 
-    The wait is what the server asked for (``retry-after-ms`` or ``Retry-After``), capped at
-    ``max_retry_after``; otherwise exponential backoff from ``initial_delay`` doubling up to
-    ``max_delay``, shortened by up to ``jitter`` (a fraction) at random so that clients spread out.
+    Never retried either, as waiting cannot fix them: 501 and 505, 402, and a 429 whose code is
+    ``insufficient_quota`` / ``quota_exceeded``. The wait is what the server asked for
+    (``retry-after-ms`` or ``Retry-After``), if that is at most ``max_retry_after``; more than
+    that is not waited for at all (the attempt's error is raised; a 429 as RetryAfterTooLongError).
+    Without one: exponential backoff from ``initial_delay`` doubling up to ``max_delay``,
+    shortened by up to ``jitter`` (a fraction) at random so that clients spread out.
 
     Attributes:
         max_retries: attempts after the first; 0 disables retrying.
@@ -77,6 +105,8 @@ class RetryPolicy:
     @staticmethod
     def is_retryable(error: BaseException) -> bool:
         """Whether another attempt could succeed where this one failed."""
+        if isinstance(error, (QuotaExceededError, NotSupportedByServerError)):
+            return False
         if isinstance(error, APIStatusError):
             status = error.status_code
             return status in RETRYABLE_CLIENT_STATUSES or 500 <= status <= 599
@@ -87,17 +117,34 @@ class RetryPolicy:
         ceiling = min(self.max_delay, self.initial_delay * 2.0 ** (attempt - 1))
         return ceiling * (1 - self.jitter * self.random())
 
-    def delay_for(self, attempt: int, error: BaseException) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up and raise ``error``.
+    def decide(self, attempt: int, error: OrqError) -> RetryDecision:
+        """Whether to retry after failed attempt number ``attempt`` (1-based), and after how long.
 
         Args:
             attempt: the number of the attempt that just failed, starting at 1.
             error: what it failed with.
         """
         if attempt > self.max_retries or not self.is_retryable(error):
-            return None
+            return RetryDecision(None, error)
         if isinstance(error, APIStatusError):
             asked = _seconds_from_headers(error.headers, self.clock())
+            if asked is not None and asked > self.max_retry_after:
+                return RetryDecision(None, self._wait_refused(error, asked))
             if asked is not None:
-                return min(asked, self.max_retry_after)
-        return self.backoff(attempt)
+                return RetryDecision(asked, error)
+        return RetryDecision(self.backoff(attempt), error)
+
+    def _wait_refused(self, error: APIStatusError, asked: float) -> OrqError:
+        """The error to raise for a response that asked for a wait beyond ``max_retry_after``."""
+        if error.status_code == 429:
+            return RetryAfterTooLongError(error, asked, self.max_retry_after)
+        attach_note(
+            error,
+            f"not retried: Retry-After asked for {asked:g} s, more than "
+            f"max_retry_after={self.max_retry_after:g} s",
+        )
+        return error
+
+    def delay_for(self, attempt: int, error: OrqError) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up (see :meth:`decide`)."""
+        return self.decide(attempt, error).delay

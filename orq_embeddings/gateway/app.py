@@ -7,9 +7,9 @@ Paths: ``/v2/router/embeddings`` and ``/v3/router/embeddings`` speak the router 
 An embeddings request goes through, in order: method (405), API key (401), body size (413),
 validation (400), response faults, the exact-match cache, then routing (404 for an unknown
 model, 400 for ``dimensions`` a model cannot give, the last failure when every model failed).
-Every answer carries ``x-orq-trace-id``; a request that asked for the cache also carries
-``x-local-gateway-cache: hit`` or ``miss``, a header of the local gateway's own (orq's name for
-it is not published).
+Every answer carries ``x-orq-trace-id`` and ``x-orq-trace-span-id``; a request that asked for the
+cache also carries ``x-local-gateway-cache: hit`` or ``miss``, a header of the local gateway's own
+(orq's name for it is not published).
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ from .text import count_tokens
 from .validation import EmbeddingRequest, parse_request
 
 TRACE_ID_HEADER = "x-orq-trace-id"
+#: orq's span of the request within its trace, on every answer as orq sends it.
+SPAN_ID_HEADER = "x-orq-trace-span-id"
 #: The local gateway's own cache header: ``hit`` or ``miss``, on requests that asked for the cache.
 CACHE_HEADER = "x-local-gateway-cache"
 
@@ -71,6 +73,7 @@ class _Notes:
 
     headers: dict[str, str]
     trace_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    span_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     body: bytes = b""
     request: EmbeddingRequest | None = None
     served_model: str | None = None
@@ -155,6 +158,7 @@ class GatewayApp:
             await drop_connection(scope, receive)
         else:
             response.headers[TRACE_ID_HEADER] = notes.trace_id
+            response.headers[SPAN_ID_HEADER] = notes.span_id
             await send_response(send, response.status, response.body, response.headers)
         identity = None if notes.request is None else notes.request.options.identity
         self.state.record(notes.recorded(scope["path"], response.status), identity)
@@ -184,7 +188,7 @@ class GatewayApp:
         if cache is None:
             _, body = await self._route(request, notes)
             return _Response(200, body)
-        key = cache_key(request)
+        key = cache_key(request.dialect, notes.body)
         cached = self.state.cache.get(key)
         if cached is not None:
             notes.cache, notes.served_model = "hit", cached.model_id

@@ -1,8 +1,10 @@
 """orq's exact-match response cache, as the local gateway keeps it.
 
-A response is stored under a key made of the model, the inputs and every other parameter of the
-request (everything but the ``cache`` option itself), and served again for ``ttl`` seconds. The
-clock is injected, so a test can step past a ttl without waiting for it.
+A response is stored under a key made of the exact request as it was sent, in its dialect: the
+model, the inputs and every other parameter, spelled as the body spelled them (``"x"`` and
+``["x"]`` are two requests; a router body and a gateway body are never one), everything but the
+``cache`` option itself, so a new ttl still finds the entry. It is served again for ``ttl``
+seconds. The clock is injected, so a test can step past a ttl without waiting for it.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from .validation import EmbeddingRequest
+from ..dialects import Dialect
 
 _Value = TypeVar("_Value")
 
@@ -22,17 +24,21 @@ _Value = TypeVar("_Value")
 DEFAULT_TTL_SECONDS = 1800
 
 
-def cache_key(request: EmbeddingRequest) -> str:
-    """The exact-match key: a digest of every parameter except the cache option."""
-    parameters = {
-        "model": request.model,
-        "input": request.inputs,
-        "encoding_format": request.encoding_format,
-        "dimensions": request.dimensions,
-        "user": request.user,
-        "options": request.options.model_dump(mode="json", exclude={"cache"}),
-    }
-    canonical = json.dumps(parameters, sort_keys=True, ensure_ascii=False)
+def cache_key(dialect: Dialect, body: bytes) -> str:
+    """The exact-match key: a digest of the dialect and the body without its ``cache`` option.
+
+    Args:
+        dialect: the dialect the body was posted in.
+        body: the request body as received, already validated (a JSON object).
+    """
+    parameters: dict[str, Any] = json.loads(body)
+    parameters.pop("cache", None)
+    orq = parameters.get("orq")
+    if isinstance(orq, dict):
+        parameters["orq"] = {name: value for name, value in orq.items() if name != "cache"}
+    canonical = json.dumps(
+        [dialect.value, parameters], sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 

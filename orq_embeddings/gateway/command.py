@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .catalogue import PRECOMPUTED_MODEL_ID
-from .config import GatewayConfig
+from .config import ORQ_BACKOFF_SECONDS, GatewayConfig
 
 _DESCRIPTION = """\
 Serve orq.ai's embeddings API on this machine: offline development, demos, and tests in CI.
@@ -74,12 +74,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="largest request body accepted; larger is a 413 (default: 16 MiB)",
     )
-    parser.add_argument(
+    backoff = parser.add_mutually_exclusive_group()
+    backoff.add_argument(
         "--retry-backoff",
         type=float,
         metavar="SECONDS",
-        help="wait before the gateway's first retry of a failing model, doubling after "
-        "(default: 0, retry at once; orq waits about 1 s)",
+        help="wait before the gateway's first retry of a failing model, doubling after, each "
+        "+-25%% (default: 0, retry at once)",
+    )
+    backoff.add_argument(
+        "--orq-backoff",
+        action="store_const",
+        const=ORQ_BACKOFF_SECONDS,
+        dest="retry_backoff",
+        help="wait between retries as orq does: about 1, 2, 4, 8, 16 s, +-25%% "
+        "(the same as --retry-backoff 1)",
     )
     parser.add_argument(
         "--seed",

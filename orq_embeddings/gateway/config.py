@@ -30,6 +30,8 @@ from .catalogue import ModelSpec
 from .faults import FaultSet
 
 DEFAULT_MAX_INPUTS = 2048
+#: orq's first retry waits about a second, then 2, 4, 8, 16 s, each +-25% (shared/spec).
+ORQ_BACKOFF_SECONDS = 1.0
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
@@ -42,7 +44,9 @@ class GatewayConfig(BaseModel):
         max_inputs: the most inputs one request may carry (more is a 400).
         max_body_bytes: the largest request body accepted (larger is a 413).
         retry_backoff_seconds: the wait before the gateway's first retry of a model, doubling
-            after. orq waits about 1 s; the default 0 keeps test suites fast.
+            after, each +-25% at random. 1 emulates orq's backoff (about 1, 2, 4, 8, 16 s;
+            ``orq-embeddings gateway --orq-backoff``); the default 0 retries at once, which keeps
+            test suites fast.
         seed: seeds the load balancer's picks and the backoff jitter, for repeatable runs.
         request_log_size: how many recent requests the request log keeps (0 keeps none).
         cache_max_entries: how many responses the exact-match cache holds before it drops the

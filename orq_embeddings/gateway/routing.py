@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
@@ -33,6 +33,18 @@ DEFAULT_RETRY_CODES = (408, 429, 500, 502, 503, 504, 529)
 DEFAULT_FALLBACK_CODES = (408, 429, 500, 502, 503, 504, 529)
 #: orq's backoff varies each wait by up to a quarter either way.
 _BACKOFF_JITTER = 0.25
+
+
+def retry_wait(retry_number: int, first_wait: float, rng: random.Random) -> float:
+    """The wait before retry number ``retry_number`` (1-based): ``first_wait`` doubling, +-25%.
+
+    With ``first_wait`` 1 (``config.ORQ_BACKOFF_SECONDS``) that is orq's schedule, about 1, 2,
+    4, 8 and 16 s; 0 is no wait at all.
+    """
+    if first_wait <= 0:
+        return 0.0
+    base = first_wait * 2.0 ** (retry_number - 1)
+    return base * rng.uniform(1 - _BACKOFF_JITTER, 1 + _BACKOFF_JITTER)
 
 
 class Attempt(BaseModel):
@@ -54,11 +66,16 @@ class Served:
 
 
 class RoutingFailure(GatewayError):
-    """Every model that was tried failed; the client gets the last failure."""
+    """Every model that was tried failed: the client gets the last failure and every attempt."""
 
     def __init__(self, last: GatewayError, attempts: Sequence[Attempt]) -> None:
         super().__init__(last.status, last.message, code=last.code, headers=last.headers)
         self.attempts = tuple(attempts)
+
+    @property
+    def failures(self) -> Sequence[Mapping[str, object]]:
+        """Each attempt's model and status, as the error body's ``failures``."""
+        return [attempt.model_dump() for attempt in self.attempts]
 
 
 @dataclass(frozen=True)
@@ -72,11 +89,14 @@ class _Policy:
 
     @classmethod
     def of(cls, options: OrqOptions) -> _Policy:
+        """The request's rules. A code list left out (or null) is orq's default; ``[]`` is none."""
         retry, timeout = options.retry, options.timeout
+        retry_codes = None if retry is None else retry.on_codes
+        fallback_codes = options.fallback_on_codes
         return cls(
             retry_count=DEFAULT_RETRY_COUNT if retry is None else retry.count,
-            retry_codes=(retry and retry.on_codes) or DEFAULT_RETRY_CODES,
-            fallback_codes=options.fallback_on_codes or DEFAULT_FALLBACK_CODES,
+            retry_codes=DEFAULT_RETRY_CODES if retry_codes is None else retry_codes,
+            fallback_codes=DEFAULT_FALLBACK_CODES if fallback_codes is None else fallback_codes,
             call_timeout=None if timeout is None else _seconds(timeout.call_timeout),
         )
 
@@ -104,7 +124,9 @@ class Router:
         catalogue: the models that exist.
         faults: the armed faults; provider faults strike attempts.
         rng: randomness for the load balancer's pick and the backoff jitter (seed it to repeat).
-        backoff_seconds: the first retry's wait, doubling after; 0 retries at once.
+        backoff_seconds: the first retry's wait, doubling after (:func:`retry_wait`); 0 retries
+            at once, 1 (``config.ORQ_BACKOFF_SECONDS``) waits as orq does.
+        sleep: how a backoff waits; inject one to read the schedule without waiting for it.
     """
 
     def __init__(
@@ -113,11 +135,13 @@ class Router:
         faults: FaultBook,
         rng: random.Random,
         backoff_seconds: float,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._catalogue = catalogue
         self._faults = faults
         self._rng = rng
         self._backoff_seconds = backoff_seconds
+        self._sleep = sleep
         self._embedders: dict[str, Embedder] = {}
 
     async def route(self, request: EmbeddingRequest) -> Served:
@@ -191,6 +215,7 @@ class Router:
                 f"`{field}`: model {model_id!r} does not exist on this gateway; it serves "
                 + ", ".join(sorted(s.id for s in self._catalogue)),
                 code="model_not_found",
+                param=field,
             )
         dimensions = request.dimensions
         if dimensions is not None and not spec.shortening:
@@ -198,12 +223,14 @@ class Router:
                 400,
                 f"`dimensions`: {model_id} (named in `{field}`) has a fixed size of "
                 f"{spec.dimensions} and does not support `dimensions`; leave it out",
+                param="dimensions",
             )
         if dimensions is not None and dimensions > spec.dimensions:
             raise GatewayError(
                 400,
                 f"`dimensions`: {dimensions} is more than the {spec.dimensions} of {model_id} "
                 f"(named in `{field}`); ask for at most {spec.dimensions}",
+                param="dimensions",
             )
         return spec
 
@@ -246,7 +273,6 @@ class Router:
 
     async def _back_off(self, retry_number: int) -> None:
         """Wait before a retry: ``backoff_seconds`` doubling each time, +-25% jitter."""
-        if self._backoff_seconds <= 0:
-            return
-        base = self._backoff_seconds * 2 ** (retry_number - 1)
-        await asyncio.sleep(base * self._rng.uniform(1 - _BACKOFF_JITTER, 1 + _BACKOFF_JITTER))
+        wait = retry_wait(retry_number, self._backoff_seconds, self._rng)
+        if wait > 0:
+            await self._sleep(wait)

@@ -1,39 +1,40 @@
 """Reading a request body, in either dialect, into one :class:`EmbeddingRequest` or a 400.
 
-The wire models below are the published schema (shared/spec), strict as orq's is: no unknown
-fields at any level, no type coercion (``"512"`` is not a number), every documented limit. They
-reuse the option models the client shares (retry, cache, fallback, identity, ...) for the parts
-both dialects spell the same way; only the containers differ by dialect:
+The wire models below are the published schema (shared/spec, checked against orq-ai-sdk 4.17),
+strict as orq's is: no unknown fields at any level, no type coercion (``"512"`` is not a number),
+no explicit ``null`` except where the schema allows one (``NotNull`` marks the rest), every
+documented limit. Once valid, a body becomes the :class:`OrqOptions` the client shares, which adds
+the checks across fields (unique codes, ...). Only the containers differ by dialect:
 
 - router: routing fields at the top level, ``load_balancer`` as ``{"type", "models"}``, the
-  person as ``orq.identity`` (or its older name ``orq.contact``); ``orq`` may also carry deprecated
-  copies of the routing fields, and top-level values win.
-- gateway: every routing field inside ``orq``, ``load_balancer`` a bare list, the person as
-  ``orq.contact``.
+  person as ``orq.identity`` or its older name ``orq.contact`` (both given: ``identity`` wins),
+  neither with ``logo_url``; ``orq`` may also carry deprecated copies of the routing fields, and
+  top-level values win.
+- gateway: every routing field inside ``orq`` except ``fallback_on_codes`` (router-only),
+  ``load_balancer`` a bare list, the person as ``orq.contact``, which has ``logo_url``.
 
-Every error message names the field, so the 400 says what to change.
+Every error message names the field, and so does the error's ``param``: the 400 says what to
+change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from ..dialects import Dialect
 from ..options import (
     MAX_CACHE_TTL_SECONDS,
-    CacheOptions,
+    MAX_IDENTITY_ID_LENGTH,
+    MAX_IDENTITY_METADATA_FIELDS,
+    MAX_ORQ_RETRY_COUNT,
     CallTimeout,
-    Fallback,
-    Identity,
-    LoadBalancer,
     NonEmptyStr,
     OrqOptions,
-    RetryOptions,
     WeightedModel,
 )
 from .encoding import EncodingFormat
@@ -62,6 +63,19 @@ class EmbeddingRequest:
     options: OrqOptions
 
 
+def _refuse_null(value: Any) -> Any:
+    """Refuse an explicit ``null``; runs only on values the body gave, never on a default."""
+    if value is None:
+        raise ValueError("null is not allowed here; leave the field out instead")
+    return value
+
+
+#: A field the body may leave out but may not set to ``null`` (the schema's non-nullable fields).
+#: What it wraps is validated as Python, where strict mode takes no JSON array for a tuple: the
+#: wire models hold lists.
+NotNull = BeforeValidator(_refuse_null)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -76,53 +90,79 @@ class _WireCache(_Strict):
     """The schema requires ``type`` (the client's CacheOptions fills it in when left out)."""
 
     type: Literal["exact_match"]
-    ttl: int | None = Field(default=None, ge=1, le=MAX_CACHE_TTL_SECONDS)
+    ttl: Annotated[int | None, NotNull, Field(ge=1, le=MAX_CACHE_TTL_SECONDS)] = None
+
+
+class _WireIdentity(_Strict):
+    """``orq.identity`` / the router's ``orq.contact``: no ``logo_url`` (SDK 4.17 and the OAS)."""
+
+    id: str = Field(min_length=1, max_length=MAX_IDENTITY_ID_LENGTH)
+    display_name: Annotated[str | None, NotNull] = None
+    email: Annotated[str | None, NotNull] = None
+    metadata: list[dict[str, Any]] | None = Field(
+        default=None, max_length=MAX_IDENTITY_METADATA_FIELDS
+    )
+    tags: list[str] | None = None
+
+
+class _WireContact(_WireIdentity):
+    """The legacy body's ``orq.contact``, which also carries ``logo_url`` (the spec's seed body)."""
+
+    logo_url: Annotated[str | None, NotNull] = None
+
+
+class _WireRetry(_Strict):
+    """``retry``; its codes are checked (range, repeats) with the other options, in OrqOptions."""
+
+    count: int = Field(ge=0, le=MAX_ORQ_RETRY_COUNT)
+    on_codes: list[int] | None = None
 
 
 class _RoutingFields(_Strict):
     """The routing fields spelled the same wherever they appear."""
 
-    name: NonEmptyStr | None = None
-    fallbacks: tuple[_WireFallback, ...] | None = None
-    retry: RetryOptions | None = None
-    cache: _WireCache | None = None
-    timeout: CallTimeout | None = None
+    # The schema sets no minimum length: an empty name is a name.
+    name: Annotated[str | None, NotNull] = None
+    fallbacks: list[_WireFallback] | None = None
+    retry: Annotated[_WireRetry | None, NotNull] = None
+    cache: Annotated[_WireCache | None, NotNull] = None
+    timeout: Annotated[CallTimeout | None, NotNull] = None
 
 
 class _RouterLoadBalancer(_Strict):
     type: Literal["weight_based"]
-    models: tuple[WeightedModel, ...] = Field(min_length=1)
+    # Required but nullable in the schema: null means no model to balance across.
+    models: list[WeightedModel] | None = Field(min_length=1)
 
 
 class _RouterOrq(_RoutingFields):
-    identity: Identity | None = None
-    contact: Identity | None = None
-    load_balancer: _RouterLoadBalancer | None = None
+    identity: Annotated[_WireIdentity | None, NotNull] = None
+    contact: Annotated[_WireIdentity | None, NotNull] = None
+    load_balancer: Annotated[_RouterLoadBalancer | None, NotNull] = None
 
 
 class _GatewayOrq(_RoutingFields):
-    fallback_on_codes: tuple[int, ...] | None = None
-    load_balancer: tuple[WeightedModel, ...] | None = Field(default=None, min_length=1)
-    contact: Identity | None = None
+    load_balancer: Annotated[list[WeightedModel] | None, NotNull, Field(min_length=1)] = None
+    contact: Annotated[_WireContact | None, NotNull] = None
 
 
 class _Body(_Strict):
     # Checked by _inputs, whose messages name the offending position.
     input: Any
     model: NonEmptyStr
-    encoding_format: EncodingFormat = "float"
-    dimensions: int | None = Field(default=None, ge=1)
-    user: str | None = None
+    encoding_format: Annotated[EncodingFormat, NotNull] = "float"
+    dimensions: Annotated[int | None, NotNull, Field(ge=1)] = None
+    user: Annotated[str | None, NotNull] = None
 
 
 class _RouterBody(_Body, _RoutingFields):
-    fallback_on_codes: tuple[int, ...] | None = None
-    load_balancer: _RouterLoadBalancer | None = None
-    orq: _RouterOrq | None = None
+    fallback_on_codes: list[int] | None = None
+    load_balancer: Annotated[_RouterLoadBalancer | None, NotNull] = None
+    orq: Annotated[_RouterOrq | None, NotNull] = None
 
 
 class _GatewayBody(_Body):
-    orq: _GatewayOrq | None = None
+    orq: Annotated[_GatewayOrq | None, NotNull] = None
 
 
 def parse_request(raw: bytes, dialect: Dialect, *, max_inputs: int) -> EmbeddingRequest:
@@ -180,20 +220,23 @@ def _inputs(value: Any) -> tuple[EmbeddingInput, ...]:
         )
     inputs: list[EmbeddingInput] = []
     problems: list[str] = []
+    bad_positions: list[int] = []
     for position, item in enumerate(value):
         if isinstance(item, str) and item:
             inputs.append(item)
         elif _is_token_ids(item):
             inputs.append(tuple(item))
         elif item == "":
+            bad_positions.append(position)
             problems.append(f"`input[{position}]` is an empty string")
         else:
+            bad_positions.append(position)
             problems.append(
                 f"`input[{position}]` must be a non-empty string or a non-empty array of "
                 "non-negative integer token ids"
             )
     if problems:
-        raise _bad_body(problems)
+        raise _bad_body(problems, param=f"input[{bad_positions[0]}]")
     return tuple(inputs)
 
 
@@ -207,34 +250,44 @@ def _is_token_ids(item: object) -> bool:
 
 
 def _router_options(body: _RouterBody) -> OrqOptions:
-    """Routing options from the ``orq`` object, overridden by the top-level fields."""
+    """Routing options from the ``orq`` object, overridden by the top-level fields.
+
+    ``orq.identity`` and ``orq.contact`` may both be given (the schema defines both keys); then
+    ``identity`` wins: it is the current name, ``contact`` the older one, just as the current
+    top-level fields win over their deprecated copies in ``orq``.
+    """
     fields: dict[str, Any] = {}
     if body.orq is not None:
-        fields = {name: getattr(body.orq, name) for name in body.orq.model_fields_set}
-        if body.orq.load_balancer is not None:
-            fields["load_balancer"] = LoadBalancer(models=body.orq.load_balancer.models)
-    top_level = body.model_fields_set & set(OrqOptions.model_fields) - {"orq"}
-    fields.update({name: getattr(body, name) for name in top_level})
-    if body.load_balancer is not None:
-        fields["load_balancer"] = LoadBalancer(models=body.load_balancer.models)
+        fields = _set_fields(body.orq)
+        identity, contact = fields.pop("identity", None), fields.pop("contact", None)
+        person = identity if identity is not None else contact
+        if person is not None:
+            fields["identity"] = person
+    routing = set(OrqOptions.model_fields) - {"identity"}
+    fields.update({k: v for k, v in _set_fields(body).items() if k in routing})
     return _options(fields, location=())
 
 
 def _gateway_options(body: _GatewayBody) -> OrqOptions:
     if body.orq is None:
         return OrqOptions()
-    fields = {name: getattr(body.orq, name) for name in body.orq.model_fields_set}
-    if body.orq.load_balancer is not None:
-        fields["load_balancer"] = LoadBalancer(models=body.orq.load_balancer)
+    fields = _set_fields(body.orq)
+    if "contact" in fields:
+        fields["identity"] = fields.pop("contact")
     return _options(fields, location=("orq",))
+
+
+def _set_fields(model: BaseModel) -> dict[str, Any]:
+    """The fields a body gave, as plain JSON values; a ``null`` is the same as leaving it out."""
+    fields = model.model_dump(mode="json", exclude_unset=True)
+    balancer = fields.get("load_balancer")
+    if isinstance(balancer, dict) and balancer.get("models") is None:
+        fields.pop("load_balancer")  # a balancer over no models balances nothing
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def _options(fields: dict[str, Any], location: tuple[str, ...]) -> OrqOptions:
     """The shared options model, which adds the checks across fields (unique codes, ...)."""
-    if fields.get("fallbacks") is not None:
-        fields["fallbacks"] = tuple(Fallback(model=f.model) for f in fields["fallbacks"])
-    if fields.get("cache") is not None:
-        fields["cache"] = CacheOptions(ttl=fields["cache"].ttl)
     try:
         return OrqOptions.model_validate(fields)
     except ValidationError as error:
@@ -245,7 +298,8 @@ def _options(fields: dict[str, Any], location: tuple[str, ...]) -> OrqOptions:
 
 
 def _invalid(errors: Sequence[ErrorDetails]) -> GatewayError:
-    return _bad_body([describe_error(error) for error in errors])
+    first = _dotted(errors[0]["loc"]) if errors else ""
+    return _bad_body([describe_error(error) for error in errors], param=first or None)
 
 
 def describe_error(error: ErrorDetails) -> str:
@@ -271,10 +325,15 @@ def _dotted(location: Sequence[int | str]) -> str:
     return text.lstrip(".")
 
 
-def _bad_body(problems: Sequence[str]) -> GatewayError:
-    """A 400 listing the first few problems and counting the rest."""
+def _bad_body(problems: Sequence[str], param: str | None = "input") -> GatewayError:
+    """A 400 listing the first few problems and counting the rest.
+
+    Args:
+        param: the field of the first problem (most are about ``input``, the default).
+    """
     shown = "; ".join(problems[:_DETAILED_PROBLEMS])
     more = len(problems) - _DETAILED_PROBLEMS
     return invalid_request(
-        f"invalid request body: {shown}" + (f"; and {more} more" if more > 0 else "")
+        f"invalid request body: {shown}" + (f"; and {more} more" if more > 0 else ""),
+        param,
     )

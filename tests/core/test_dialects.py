@@ -5,7 +5,7 @@ import json
 import pytest
 from orq_ai_sdk.models import CreateEmbeddingRequestBody
 
-from orq_embeddings import EmbeddingSettings
+from orq_embeddings import EmbeddingSettings, OrqEmbeddingsClient
 from orq_embeddings.dialects import (
     Dialect,
     dialect_for_base_url,
@@ -13,6 +13,7 @@ from orq_embeddings.dialects import (
     request_body,
     request_template,
 )
+from orq_embeddings.errors import UnsupportedOptionError
 
 EVERY_OPTION = {
     "name": "ingest",
@@ -67,7 +68,8 @@ def test_router_body_puts_routing_at_the_top_and_identity_under_orq():
 
 
 def test_gateway_body_nests_everything_in_orq_with_a_list_balancer_and_contact():
-    body = request_body(request_template(settings(**EVERY_OPTION), Dialect.GATEWAY), ["a"])
+    gateway_options = {k: v for k, v in EVERY_OPTION.items() if k != "fallback_on_codes"}
+    body = request_body(request_template(settings(**gateway_options), Dialect.GATEWAY), ["a"])
     assert body == {
         "input": ["a"],
         "model": "openai/text-embedding-3-small",
@@ -77,7 +79,6 @@ def test_gateway_body_nests_everything_in_orq_with_a_list_balancer_and_contact()
         "orq": {
             "name": "ingest",
             "fallbacks": [{"model": "openai/text-embedding-3-large"}],
-            "fallback_on_codes": [429, 503],
             "retry": {"count": 3, "on_codes": [429, 500]},
             "cache": {"type": "exact_match", "ttl": 3600},
             "load_balancer": [
@@ -88,6 +89,39 @@ def test_gateway_body_nests_everything_in_orq_with_a_list_balancer_and_contact()
             "contact": EVERY_OPTION["identity"],
         },
     }
+
+
+LOGO = "https://example.com/a.jpg"
+
+
+@pytest.mark.parametrize("person", ["identity", "contact"])
+def test_router_refuses_logo_url_saying_the_docs_and_the_schema_disagree(person):
+    with pytest.raises(UnsupportedOptionError, match="logo_url") as refused:
+        request_template(settings(**{person: {"id": "u1", "logo_url": LOGO}}), Dialect.ROUTER)
+    assert "documentation" in str(refused.value) and "schema" in str(refused.value)
+
+
+def test_gateway_body_sends_the_contact_logo_url():
+    body = request_template(settings(identity={"id": "u1", "logo_url": LOGO}), Dialect.GATEWAY)
+    assert body["orq"]["contact"] == {"id": "u1", "logo_url": LOGO}
+
+
+def test_gateway_refuses_fallback_on_codes_as_router_only():
+    with pytest.raises(UnsupportedOptionError, match="router-only"):
+        request_template(settings(fallback_on_codes=[503]), Dialect.GATEWAY)
+
+
+def test_a_client_for_the_gateway_refuses_fallback_on_codes_at_construction():
+    with pytest.raises(UnsupportedOptionError, match="fallback_on_codes"):
+        OrqEmbeddingsClient(
+            "m", base_url="http://127.0.0.1:9/v2/gateway", orq={"fallback_on_codes": [503]}
+        )
+
+
+def test_with_options_refuses_logo_url_on_the_router():
+    client = OrqEmbeddingsClient("m", base_url="http://127.0.0.1:9/v2/router")
+    with pytest.raises(UnsupportedOptionError, match="logo_url"):
+        client.with_options(orq={"identity": {"id": "u1", "logo_url": LOGO}})
 
 
 @pytest.mark.parametrize("dialect", list(Dialect))

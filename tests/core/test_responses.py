@@ -18,6 +18,7 @@ from orq_embeddings import (
     ServerError,
 )
 from orq_embeddings.batching import Batch
+from orq_embeddings.errors import NotSupportedByServerError, QuotaExceededError
 from orq_embeddings.responses import RawResponse, decode_embeddings, interpret
 
 BATCH = Batch(number=1, total=4, start=10, stop=13)  # three inputs, positions 10-12
@@ -227,7 +228,7 @@ def test_refuses_json_nested_too_deeply_to_read():
 
 def error_for(payload, status, **headers):
     with pytest.raises(OrqError) as caught:
-        interpret(response(payload, status, **headers), BATCH)
+        interpret(response(payload, status, **headers), BATCH, host="api.orq.ai")
     return caught.value
 
 
@@ -251,8 +252,44 @@ def test_reads_the_current_orq_error_shape():
     assert error.trace_id == "trace-1"
     assert (
         str(error)
-        == "orq.ai answered 401 invalid_api_key: Invalid API key (x-orq-trace-id trace-1)"
+        == "api.orq.ai answered 401 invalid_api_key: Invalid API key (x-orq-trace-id trace-1)"
     )
+
+
+def test_the_message_names_the_host_that_answered():
+    with pytest.raises(OrqError, match=r"^127\.0\.0\.1:8123 answered 401"):
+        interpret(response({"error": {"message": "no"}}, 401), BATCH, host="127.0.0.1:8123")
+
+
+def test_the_span_id_is_kept_and_named():
+    error = error_for({"error": {"message": "no"}}, 500, **{"x-orq-trace-span-id": "span-9"})
+    assert error.span_id == "span-9"
+    assert "x-orq-trace-id trace-1, x-orq-trace-span-id span-9" in str(error)
+
+
+def test_the_sdk_shape_keeps_param_and_every_failure():
+    failures = [{"model": "a/x", "status": 503}, {"model": "b/y", "status": 502}]
+    error = error_for(
+        {
+            "error": {
+                "code": "provider_error",
+                "message": "every model failed",
+                "param": None,
+                "type": "api_error",
+                "failures": failures,
+            }
+        },
+        502,
+    )
+    assert error.failures == tuple(failures)
+    assert error.param is None
+    assert "failed attempts: a/x 503, b/y 502" in str(error)
+
+
+def test_untyped_failures_are_kept_as_sent():
+    error = error_for({"error": {"message": "m", "failures": ["odd", 3]}}, 503)
+    assert error.failures == ("odd", 3)
+    assert "'odd', 3" in str(error)
 
 
 def test_reads_the_openai_error_shape_with_type_and_param():
@@ -281,6 +318,30 @@ def test_reads_the_legacy_error_shape():
 def test_reads_quota_exceeded_as_permission_denied():
     error = error_for({"error": {"code": "quota_exceeded", "message": "Out of credit"}}, 402)
     assert isinstance(error, PermissionDeniedError)
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(402, "quota_exceeded"), (429, "insufficient_quota"), (429, "quota_exceeded")],
+)
+def test_a_spent_quota_is_a_quota_error_that_says_waiting_will_not_help(status, code):
+    error = error_for({"error": {"code": code, "message": "Out of credit"}}, status)
+    assert isinstance(error, QuotaExceededError)
+    assert isinstance(error, RateLimitError) and isinstance(error, PermissionDeniedError)
+    assert "waiting will not help" in str(error)
+
+
+def test_a_plain_429_is_not_a_quota_error():
+    error = error_for({"error": {"code": "rate_limit_exceeded", "message": "slow"}}, 429)
+    assert not isinstance(error, QuotaExceededError)
+
+
+@pytest.mark.parametrize("status", [501, 505])
+def test_not_implemented_is_a_server_error_that_says_waiting_will_not_help(status):
+    error = error_for({"error": {"message": "nope"}}, status)
+    assert isinstance(error, NotSupportedByServerError)
+    assert isinstance(error, ServerError)
+    assert "waiting will not help" in str(error)
 
 
 def test_keeps_rate_limit_headers_for_the_retry_policy():

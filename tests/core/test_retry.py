@@ -8,16 +8,25 @@ import pytest
 from orq_embeddings import (
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     InvalidResponseError,
     NotFoundError,
     OrqConnectionError,
+    OrqEmbeddingsClient,
     OrqTimeoutError,
     RateLimitError,
     RequestTimeoutError,
     RetryPolicy,
     ServerError,
 )
-from orq_embeddings.errors import APIStatusError, error_class_for_status
+from orq_embeddings.errors import (
+    APIStatusError,
+    NotSupportedByServerError,
+    QuotaExceededError,
+    RetryAfterTooLongError,
+    error_class_for_status,
+)
+from tests.support.scripted_server import embedding_reply, reply
 
 NOW = 1_800_000_000.0
 
@@ -58,9 +67,45 @@ def test_retry_after_as_an_http_date():
     assert policy().delay_for(1, status_error(503, **{"retry-after": when})) == 12.0
 
 
-def test_retry_after_is_capped():
-    error = status_error(429, **{"retry-after": "3600"})
+def test_a_retry_after_up_to_the_cap_is_waited_for():
+    error = status_error(429, **{"retry-after": "30"})
     assert policy(max_retry_after=30).delay_for(1, error) == 30
+
+
+def test_a_429_asking_beyond_the_cap_is_not_waited_for_and_names_the_wait():
+    error = status_error(429, **{"retry-after": "100000"})
+
+    decision = policy(max_retry_after=60).decide(1, error)
+
+    assert decision.delay is None
+    assert isinstance(decision.error, RetryAfterTooLongError)
+    assert isinstance(decision.error, RateLimitError)
+    assert decision.error.retry_after == 100000
+    assert "asked to wait 100000 s" in str(decision.error)
+    assert "max_retry_after=60 s" in str(decision.error)
+
+
+def test_a_503_asking_beyond_the_cap_is_raised_as_it_is():
+    error = status_error(503, **{"retry-after": "100000"})
+
+    decision = policy(max_retry_after=60).decide(1, error)
+
+    assert (decision.delay, decision.error) == (None, error)
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (501, None),
+        (505, None),
+        (402, "quota_exceeded"),
+        (429, "insufficient_quota"),
+        (429, "quota_exceeded"),
+    ],
+)
+def test_what_waiting_cannot_fix_is_never_retried(status, code):
+    error = error_class_for_status(status, code)(status, "no", code=code)
+    assert policy().delay_for(1, error) is None
 
 
 @pytest.mark.parametrize(
@@ -118,6 +163,9 @@ def test_zero_retries_never_retries():
         (413, BadRequestError),
         (429, RateLimitError),
         (502, ServerError),
+        (501, NotSupportedByServerError),
+        (505, NotSupportedByServerError),
+        (402, QuotaExceededError),
     ],
 )
 def test_each_status_has_its_error_class(status, error_class):
@@ -136,3 +184,131 @@ def test_rejects_nonsense_settings():
         RetryPolicy(max_retries=-1)
     with pytest.raises(ValueError, match="jitter"):
         RetryPolicy(jitter=2)
+
+
+# -- the client's retry loop against a scripted server on 127.0.0.1 --------------------------------
+
+
+def orq_error(code=None, **extra):
+    return {"error": {"code": code, "message": "scripted", "param": None, "type": "t", **extra}}
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "error_class"),
+    [
+        (501, None, NotSupportedByServerError),
+        (505, None, NotSupportedByServerError),
+        (402, "quota_exceeded", QuotaExceededError),
+        (429, "insufficient_quota", QuotaExceededError),
+        (429, "quota_exceeded", QuotaExceededError),
+    ],
+)
+def test_the_client_tries_what_waiting_cannot_fix_once(
+    make_client, server, waits, embed, status, code, error_class
+):
+    server.push(reply(status, orq_error(code), {"retry-after": "1"}))
+
+    with pytest.raises(error_class, match="waiting will not help"):
+        embed(make_client(max_retries=3), ["x"])
+
+    assert (len(server.requests), waits) == (1, [])
+
+
+def test_the_client_does_not_sleep_a_retry_after_beyond_its_cap(make_client, server, waits, embed):
+    server.push(reply(429, orq_error("rate_limit_exceeded"), {"retry-after": "100000"}))
+
+    with pytest.raises(RetryAfterTooLongError, match="asked to wait 100000 s") as raised:
+        embed(make_client(max_retries=3), ["x"])
+
+    assert raised.value.retry_after == 100000
+    assert (len(server.requests), waits) == (1, [])
+
+
+def test_the_cap_is_a_client_setting(server, waits, embed):
+    server.push(reply(429, orq_error(), {"retry-after": "100"}))
+    client = OrqEmbeddingsClient(
+        "openai/text-embedding-3-small",
+        base_url=server.base_url,
+        max_retries=1,
+        max_retry_after=100,
+        sleep=waits.sleep,
+        async_sleep=waits.async_sleep,
+    )
+
+    with client:
+        embed(client, ["x"])
+
+    assert waits == [100]
+
+
+def test_a_call_stops_retrying_when_its_waits_would_pass_the_budget(
+    make_client, server, waits, embed
+):
+    server.push(*[reply(429, orq_error(), {"retry-after": "3"})] * 3)
+
+    with pytest.raises(RateLimitError) as raised:
+        embed(make_client(max_retries=5, retry_wait_budget=5), ["x"])
+
+    assert waits == [3]
+    assert len(server.requests) == 2
+    assert any("retry_wait_budget of 5 s" in note for note in raised.value.__notes__)
+
+
+def test_the_budget_is_shared_by_every_batch_of_a_call(make_client, server, waits, embed):
+    server.push(*[reply(503, orq_error(), {"retry-after": "3"})] * 2)
+    client = make_client(max_retries=5, retry_wait_budget=5, batch_size=1, max_concurrency=1)
+
+    with pytest.raises(ServerError):
+        embed(client, ["first", "second"])
+
+    assert waits == [3]
+
+
+def test_each_call_has_a_budget_of_its_own(make_client, server, waits, embed):
+    client = make_client(max_retries=5, retry_wait_budget=3)
+    for _ in range(2):
+        server.push(reply(503, orq_error(), {"retry-after": "3"}))
+        embed(client, ["x"])
+
+    assert waits == [3, 3]
+
+
+def test_errors_name_the_host_that_answered(make_client, server, embed):
+    server.push(reply(401, orq_error("invalid_api_key")))
+
+    with pytest.raises(APIStatusError, match=rf"^127\.0\.0\.1:{server.port} answered 401"):
+        embed(make_client(), ["x"])
+
+
+def test_errors_carry_orqs_failures_and_span_id(make_client, server, embed):
+    failures = [{"model": "a/x", "status": 503}, {"model": "b/y", "status": 503}]
+    server.push(reply(503, orq_error(failures=failures), {"x-orq-trace-span-id": "span-1"}))
+
+    with pytest.raises(ServerError) as raised:
+        embed(make_client(max_retries=0), ["x"])
+
+    assert raised.value.failures == tuple(failures)
+    assert raised.value.span_id == "span-1"
+    assert "failed attempts: a/x 503, b/y 503" in str(raised.value)
+
+
+def test_a_batch_report_carries_the_span_id_and_the_failed_attempts_before_it(
+    make_client, server, embed
+):
+    server.push(
+        reply(503, orq_error(failures=[{"model": "a/x", "status": 503}])),
+        embedding_reply(headers={"x-orq-trace-span-id": "span-2"}),
+    )
+
+    (report,) = embed(make_client(max_retries=1), ["x"]).reports
+
+    assert report.span_id == "span-2"
+    (failure,) = report.failures
+    assert isinstance(failure, ServerError)
+    assert failure.failures == ({"model": "a/x", "status": 503},)
+
+
+@pytest.mark.parametrize("setting", ["max_retry_after", "retry_wait_budget"])
+def test_the_cap_and_the_budget_refuse_a_negative_number_by_name(setting):
+    with pytest.raises(ConfigurationError, match=rf"{setting}: must be at least 0"):
+        OrqEmbeddingsClient("m", base_url="http://127.0.0.1:9/v2/router", **{setting: -1})

@@ -95,3 +95,24 @@ def test_a_failed_request_is_not_cached(gateway):
     assert embed(gateway, CACHED).status_code == 500
 
     assert embed(gateway, CACHED).headers[CACHE_HEADER] == "miss"
+
+
+def test_a_string_input_and_a_one_item_list_are_different_requests(gateway):
+    embed(gateway, {**CACHED, "input": "x"})
+
+    assert embed(gateway, {**CACHED, "input": ["x"]}).headers[CACHE_HEADER] == "miss"
+
+
+def test_the_two_dialects_never_share_an_entry(gateway):
+    cache = {"type": "exact_match", "ttl": 60}
+    embed(gateway, {"input": "x", "model": SMALL, "orq": {"cache": cache}}, dialect="v2/gateway")
+
+    response = embed(gateway, {"input": "x", "model": SMALL, "cache": cache})
+
+    assert response.headers[CACHE_HEADER] == "miss"
+
+
+def test_the_two_router_versions_share_entries(gateway):
+    embed(gateway, CACHED)
+
+    assert embed(gateway, CACHED, dialect="v3/router").headers[CACHE_HEADER] == "hit"

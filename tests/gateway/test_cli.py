@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from orq_embeddings.cli import build_parser, main
+from orq_embeddings.gateway.command import config_from
 from tests.support.command_line import start_gateway, stop
 
 from .conftest import SMALL
@@ -24,6 +26,7 @@ GATEWAY_FLAGS = [
     "--max-inputs",
     "--max-body-bytes",
     "--retry-backoff",
+    "--orq-backoff",
     "--seed",
     "--log-level",
 ]
@@ -100,3 +103,14 @@ def test_ctrl_c_stops_the_gateway_with_status_130_and_one_line():
     assert process.returncode == 130
     assert "Traceback" not in output
     assert output.splitlines()[-1] == "orq-embeddings gateway: stopped (Ctrl-C)"
+
+
+@pytest.mark.parametrize(
+    ("flags", "backoff"),
+    [([], 0.0), (["--orq-backoff"], 1.0), (["--retry-backoff", "0.25"], 0.25)],
+    ids=["instant-by-default", "orq-backoff", "retry-backoff"],
+)
+def test_the_backoff_flags_set_the_gateways_first_retry_wait(flags, backoff):
+    args = build_parser().parse_args(["gateway", *flags])
+
+    assert config_from(args).retry_backoff_seconds == backoff

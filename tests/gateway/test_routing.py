@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import random
 from collections import Counter
 
 import pytest
 
+from orq_embeddings.dialects import Dialect
 from orq_embeddings.gateway import Attempt, GatewayConfig, LocalGateway, ProviderFault
+from orq_embeddings.gateway.catalogue import Catalogue
+from orq_embeddings.gateway.config import ORQ_BACKOFF_SECONDS
+from orq_embeddings.gateway.faults import FaultBook, FaultSet
+from orq_embeddings.gateway.routing import Router, RoutingFailure
+from orq_embeddings.gateway.validation import parse_request
 
 from .conftest import COHERE, LARGE, MISTRAL, SMALL, embed, embed_raw, error_of
 
@@ -90,7 +99,24 @@ def test_answers_the_last_failure_when_every_fallback_fails(gateway):
     assert attempts_of(gateway) == [(SMALL, 503), (COHERE, 503)]
 
 
-def test_does_not_fall_back_on_a_code_outside_fallback_on_codes(gateway):
+def test_when_every_model_failed_the_error_lists_each_attempt_as_failures(gateway):
+    gateway.inject(ProviderFault(status=503))
+
+    body = {"input": "x", "model": SMALL, "retry": {"count": 1}, "fallbacks": [{"model": COHERE}]}
+    error = error_of(embed(gateway, body))
+
+    assert error["failures"] == [
+        {"model": SMALL, "status": 503},
+        {"model": SMALL, "status": 503},
+        {"model": COHERE, "status": 503},
+        {"model": COHERE, "status": 503},
+    ]
+
+
+@pytest.mark.parametrize(
+    "codes", [[429], []], ids=["a-code-outside-the-list", "an-explicit-empty-list-is-no-code"]
+)
+def test_does_not_fall_back_on_a_code_outside_fallback_on_codes(gateway, codes):
     gateway.inject(ProviderFault(model=SMALL, status=500))
 
     body = {
@@ -98,7 +124,7 @@ def test_does_not_fall_back_on_a_code_outside_fallback_on_codes(gateway):
         "model": SMALL,
         "retry": {"count": 0},
         "fallbacks": [{"model": COHERE}],
-        "fallback_on_codes": [429],
+        "fallback_on_codes": codes,
     }
     response = embed(gateway, body)
 
@@ -255,3 +281,53 @@ def test_attempts_are_recorded_as_attempt_records(gateway):
     embed(gateway, {"input": "x", "model": SMALL})
 
     assert gateway.requests()[-1].attempts == (Attempt(model=SMALL, status=200),)
+
+
+# -- explicit empty code lists, and orq's backoff --------------------------------------------------
+
+
+def test_an_explicit_empty_on_codes_retries_no_code(gateway):
+    gateway.inject(ProviderFault(model=SMALL, status=503))
+
+    embed(gateway, {"input": "x", "model": SMALL, "retry": {"count": 3, "on_codes": []}})
+
+    assert attempts_of(gateway) == [(SMALL, 503)]
+
+
+def test_a_null_on_codes_is_orqs_default_list(gateway):
+    gateway.inject(ProviderFault(model=SMALL, status=503))
+
+    embed(gateway, {"input": "x", "model": SMALL, "retry": {"count": 1, "on_codes": None}})
+
+    assert attempts_of(gateway) == [(SMALL, 503), (SMALL, 503)]
+
+
+def _waits_of_a_failing_request(backoff_seconds: float, retries: int) -> list[float]:
+    """The waits a Router asks for while it retries an always-failing model ``retries`` times."""
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    faults = FaultBook()
+    faults.arm(FaultSet(provider=(ProviderFault(status=503),)))
+    router = Router(Catalogue(), faults, random.Random(7), backoff_seconds, sleep=record)
+    body = {"input": "x", "model": SMALL, "retry": {"count": retries}}
+    request = parse_request(json.dumps(body).encode(), Dialect.ROUTER, max_inputs=10)
+    with pytest.raises(RoutingFailure):
+        asyncio.run(router.route(request))
+    return waits
+
+
+def test_orqs_backoff_waits_about_1_2_4_8_16_seconds_within_a_quarter():
+    waits = _waits_of_a_failing_request(ORQ_BACKOFF_SECONDS, retries=5)
+
+    assert len(waits) == 5
+    for wait, nominal in zip(waits, [1, 2, 4, 8, 16], strict=True):
+        assert 0.75 * nominal <= wait <= 1.25 * nominal
+    assert waits != [1, 2, 4, 8, 16], "each wait is jittered"
+
+
+def test_the_gateway_retries_at_once_by_default():
+    assert GatewayConfig().retry_backoff_seconds == 0
+    assert _waits_of_a_failing_request(GatewayConfig().retry_backoff_seconds, retries=5) == []

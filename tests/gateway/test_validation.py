@@ -283,3 +283,87 @@ def test_shapes_the_schema_does_not_allow_are_rejected_though_the_client_accepts
     gateway, options, named
 ):
     assert named in rejected(embed(gateway, {**VALID, **options}))
+
+
+# -- the schema's nulls, logo_url and fallback_on_codes, empty names, identity with contact --------
+
+_ID = {"id": "u1"}
+NOT_NULLABLE = {
+    "dimensions": {"dimensions": None},
+    "user": {"user": None},
+    "name": {"name": None},
+    "encoding_format": {"encoding_format": None},
+    "cache": {"cache": None},
+    "retry": {"retry": None},
+    "timeout": {"timeout": None},
+    "load_balancer": {"load_balancer": None},
+    "orq": {"orq": None},
+    "cache.ttl": {"cache": {"type": "exact_match", "ttl": None}},
+    "orq.name": {"orq": {"name": None}},
+    "orq.cache": {"orq": {"cache": None}},
+    "orq.retry": {"orq": {"retry": None}},
+    "orq.timeout": {"orq": {"timeout": None}},
+    "orq.identity": {"orq": {"identity": None}},
+    "orq.contact": {"orq": {"contact": None}},
+    "orq.identity.display_name": {"orq": {"identity": {**_ID, "display_name": None}}},
+    "orq.identity.email": {"orq": {"identity": {**_ID, "email": None}}},
+    "orq.contact.email": {"orq": {"contact": {**_ID, "email": None}}},
+}
+
+
+@pytest.mark.parametrize("fields", NOT_NULLABLE.values(), ids=NOT_NULLABLE.keys())
+def test_an_explicit_null_where_the_schema_allows_none_is_refused_by_name(gateway, fields):
+    (named,) = [key for key, value in NOT_NULLABLE.items() if value is fields]
+    response = embed(gateway, {**VALID, **fields})
+
+    assert f"`{named}`" in rejected(response)
+    assert error_of(response)["param"] == named
+
+
+NULLABLE = {
+    "fallbacks": {"fallbacks": None},
+    "fallback_on_codes": {"fallback_on_codes": None},
+    "retry.on_codes": {"retry": {"count": 1, "on_codes": None}},
+    "load_balancer.models": {"load_balancer": {"type": "weight_based", "models": None}},
+    "orq.fallbacks": {"orq": {"fallbacks": None}},
+    "orq.identity.metadata": {"orq": {"identity": {**_ID, "metadata": None, "tags": None}}},
+}
+
+
+@pytest.mark.parametrize("fields", NULLABLE.values(), ids=NULLABLE.keys())
+def test_an_explicit_null_where_the_schema_allows_it_is_served(gateway, fields):
+    assert embed(gateway, {**VALID, **fields}).status_code == 200
+
+
+@pytest.mark.parametrize("person", ["identity", "contact"])
+def test_logo_url_is_unknown_on_the_router(gateway, person):
+    body = {**VALID, "orq": {person: {**_ID, "logo_url": "https://example.com/a.jpg"}}}
+
+    assert f"`orq.{person}.logo_url`" in rejected(embed(gateway, body))
+
+
+def test_logo_url_is_served_in_the_gateway_contact(gateway):
+    body = {**VALID, "orq": {"contact": {**_ID, "logo_url": "https://example.com/a.jpg"}}}
+
+    assert embed(gateway, body, dialect="v2/gateway").status_code == 200
+
+
+def test_fallback_on_codes_is_unknown_in_the_gateway_dialect(gateway):
+    body = {**VALID, "orq": {"fallback_on_codes": [503]}}
+
+    assert "`orq.fallback_on_codes`" in rejected(embed(gateway, body, dialect="v2/gateway"))
+
+
+@pytest.mark.parametrize("dialect", ["v2/router", "v2/gateway"])
+def test_an_empty_name_is_served(gateway, dialect):
+    body = {**VALID, "name": ""} if dialect == "v2/router" else {**VALID, "orq": {"name": ""}}
+
+    assert embed(gateway, body, dialect=dialect).status_code == 200
+
+
+def test_identity_and_contact_together_are_served_and_identity_wins(gateway):
+    body = {**VALID, "orq": {"identity": {"id": "current"}, "contact": {"id": "older"}}}
+
+    assert embed(gateway, body).status_code == 200
+    assert gateway.requests()[-1].identity["id"] == "current"
+    assert "older" not in gateway.identities()

@@ -82,6 +82,13 @@ def test_every_answer_carries_a_trace_id(gateway):
     assert ok.headers[TRACE_ID_HEADER] != bad.headers[TRACE_ID_HEADER]
 
 
+def test_every_answer_carries_a_span_id(gateway):
+    ok = embed(gateway, {"input": "x", "model": SMALL})
+    bad = embed(gateway, {"input": "", "model": SMALL})
+
+    assert ok.headers["x-orq-trace-span-id"] != bad.headers["x-orq-trace-span-id"]
+
+
 def test_dimensions_shortens_and_renormalises(gateway):
     full = vectors_of(embed(gateway, {"input": "shorten me please", "model": SMALL}))
     short = vectors_of(
@@ -160,3 +167,20 @@ def test_a_get_on_the_embeddings_path_is_a_405(gateway):
     response = HTTP.get(f"{gateway.base_url}/embeddings")
 
     assert response.status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "kind", "param"),
+    [
+        ({"input": "x", "model": SMALL, "bogus": 1}, 400, "invalid_request_error", "bogus"),
+        ({"input": "x", "model": "openai/missing"}, 404, "not_found_error", "model"),
+    ],
+    ids=["400", "404"],
+)
+def test_error_bodies_carry_code_message_param_and_type(gateway, body, status, kind, param):
+    response = embed(gateway, body)
+
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "param", "type"}
+    assert (error["type"], error["param"]) == (kind, param)

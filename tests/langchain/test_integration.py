@@ -1,8 +1,13 @@
-"""OrqEmbeddings in LangChain against the local orq gateway: no key, no network."""
+"""OrqEmbeddings in LangChain against the local orq gateway: no key, no network.
+
+Every test that reaches the router runs against both ``/v2/router`` and ``/v3/router``: orq's
+newer router is a first-class base URL.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from langchain_classic.embeddings import CacheBackedEmbeddings
@@ -17,12 +22,18 @@ MODEL = "openai/text-embedding-3-small"
 CORPUS = load_corpus()
 
 
+@pytest.fixture(params=["v2/router", "v3/router"])
+def router_url(request, orq_gateway):
+    """The local gateway's router base URL, once per router version."""
+    return f"{orq_gateway.url}/{request.param}"
+
+
 class TestOrqEmbeddingsStandardIntegration(EmbeddingsIntegrationTests):
     """LangChain's standard integration suite, unmodified, pointed at the gateway by env var."""
 
     @pytest.fixture(autouse=True)
-    def _on_the_local_gateway(self, orq_gateway, monkeypatch):
-        monkeypatch.setenv("ORQ_BASE_URL", orq_gateway.base_url)
+    def _on_the_local_gateway(self, router_url, monkeypatch):
+        monkeypatch.setenv("ORQ_BASE_URL", router_url)
         monkeypatch.delenv("ORQ_API_KEY", raising=False)
 
     @property
@@ -35,8 +46,8 @@ class TestOrqEmbeddingsStandardIntegration(EmbeddingsIntegrationTests):
 
 
 @pytest.fixture
-def embeddings(orq_gateway):
-    return OrqEmbeddings(model=MODEL, base_url=orq_gateway.base_url)
+def embeddings(router_url):
+    return OrqEmbeddings(model=MODEL, base_url=router_url)
 
 
 @pytest.fixture
@@ -81,11 +92,11 @@ OPTIONS = {
 }
 
 
-def test_orq_options_arrive_in_the_router_dialect(orq_gateway):
-    OrqEmbeddings(model=MODEL, base_url=orq_gateway.base_url, orq=OPTIONS).embed_query("hi")
+def test_orq_options_arrive_in_the_router_dialect(orq_gateway, router_url):
+    OrqEmbeddings(model=MODEL, base_url=router_url, orq=OPTIONS).embed_query("hi")
     (request,) = orq_gateway.requests()
     body = request.body_json()
-    assert request.path == "/v2/router/embeddings"
+    assert request.path == f"{urlsplit(router_url).path}/embeddings"
     assert body["name"] == "rag-ingest"
     assert body["fallbacks"] == [{"model": "openai/text-embedding-3-large"}]
     assert body["retry"] == {"count": 2, "on_codes": [503]}
@@ -103,3 +114,12 @@ def test_orq_options_arrive_in_the_gateway_dialect(orq_gateway):
     assert body["orq"]["contact"] == {"id": "user-7", "display_name": "Ada"}
     assert body["orq"]["retry"] == {"count": 2, "on_codes": [503]}
     assert orq_gateway.identities()["user-7"].display_name == "Ada"
+
+
+def test_the_retry_cap_and_budget_are_fields_that_reach_the_client(router_url):
+    embeddings = OrqEmbeddings(
+        model=MODEL, base_url=router_url, max_retry_after=5, retry_wait_budget=7
+    )
+    config = embeddings.client.config
+    assert (config.max_retry_after, config.retry_wait_budget) == (5, 7)
+    assert embeddings.client.retry_policy.max_retry_after == 5

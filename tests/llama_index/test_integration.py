@@ -1,10 +1,15 @@
-"""OrqEmbedding in LlamaIndex against the local orq gateway: indexes, pipelines, retries."""
+"""OrqEmbedding in LlamaIndex against the local orq gateway: indexes, pipelines, retries.
+
+Every test that reaches the router runs against both ``/v2/router`` and ``/v3/router``: orq's
+newer router is a first-class base URL.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import llama_index.core
 import pytest
@@ -22,9 +27,15 @@ CORPUS = load_corpus()
 DOCUMENTS = [Document(text=p.text, metadata={"id": p.id}, id_=p.id) for p in CORPUS]
 
 
+@pytest.fixture(params=["v2/router", "v3/router"])
+def router_url(request, orq_gateway):
+    """The local gateway's router base URL, once per router version."""
+    return f"{orq_gateway.url}/{request.param}"
+
+
 @pytest.fixture
-def embed_model(orq_gateway):
-    return OrqEmbedding(model_name=MODEL, base_url=orq_gateway.base_url, embed_batch_size=8)
+def embed_model(router_url):
+    return OrqEmbedding(model_name=MODEL, base_url=router_url, embed_batch_size=8)
 
 
 def assert_retrieves_answers(index):
@@ -100,13 +111,14 @@ def test_ingestion_pipeline_runs_in_two_worker_processes(embed_model, monkeypatc
     assert_embedded(nodes, embed_model)
 
 
-def test_orq_options_reach_the_gateway(orq_gateway):
+def test_orq_options_reach_the_gateway(orq_gateway, router_url):
     OrqEmbedding(
         model_name=MODEL,
-        base_url=orq_gateway.base_url,
+        base_url=router_url,
         orq={"name": "ingest", "cache": {"ttl": 60}, "identity": {"id": "team-search"}},
     ).get_text_embedding_batch(["a", "b"])
     (request,) = orq_gateway.requests()
+    assert request.path == f"{urlsplit(router_url).path}/embeddings"
     assert request.body_json()["name"] == "ingest"
     assert request.cache == "miss"
     assert "team-search" in orq_gateway.identities()
@@ -118,17 +130,17 @@ def test_a_429_is_retried(embed_model, orq_gateway):
     assert orq_gateway.counters().responses_by_status == {429: 1, 200: 2}
 
 
-def test_a_401_is_not_retried(orq_gateway):
+def test_a_401_is_not_retried(orq_gateway, router_url):
     orq_gateway.inject(ResponseFault(status=401, times=5))
-    model = OrqEmbedding(model_name=MODEL, base_url=orq_gateway.base_url)
+    model = OrqEmbedding(model_name=MODEL, base_url=router_url)
     with pytest.raises(AuthenticationError):
         model.get_query_embedding("q")
     assert orq_gateway.counters().requests == 1
 
 
-def test_calls_from_many_threads_share_one_limit(orq_gateway):
+def test_calls_from_many_threads_share_one_limit(orq_gateway, router_url):
     model = OrqEmbedding(
-        model_name=MODEL, base_url=orq_gateway.base_url, embed_batch_size=2, max_concurrency=3
+        model_name=MODEL, base_url=router_url, embed_batch_size=2, max_concurrency=3
     )
     texts = [p.text for p in CORPUS]
     expected = model.get_text_embedding_batch(texts)
@@ -143,3 +155,11 @@ def test_calls_from_many_threads_share_one_limit(orq_gateway):
         thread.join()
     assert results == [expected] * 4
     assert orq_gateway.counters().peak_in_flight <= 3
+
+
+def test_the_retry_cap_and_budget_are_fields_that_reach_the_client(router_url):
+    model = OrqEmbedding(
+        model_name=MODEL, base_url=router_url, max_retry_after=5, retry_wait_budget=7
+    )
+    assert (model.client.config.max_retry_after, model.client.config.retry_wait_budget) == (5, 7)
+    assert model.client.retry_policy.max_retry_after == 5

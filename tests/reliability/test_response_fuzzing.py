@@ -18,7 +18,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from orq_embeddings import APIStatusError, OrqError, RedirectError, RetryPolicy
+from orq_embeddings import (
+    APIStatusError,
+    OrqError,
+    RedirectError,
+    RetryAfterTooLongError,
+    RetryPolicy,
+)
 from orq_embeddings.batching import Batch
 from orq_embeddings.responses import BatchEmbeddings, RawResponse, interpret
 
@@ -257,11 +263,18 @@ def test_any_retryable_error_gets_a_finite_wait_within_the_caps(status, headers,
     error = read(status, headers, b"", size=1)
     assert isinstance(error, APIStatusError)
 
-    wait = policy.delay_for(attempt, error)
+    decision = policy.decide(attempt, error)
 
-    assert wait is not None
-    assert math.isfinite(wait)
-    assert 0 <= wait <= max(policy.max_retry_after, policy.max_delay)
+    if decision.delay is None:
+        # Only a wait asked beyond max_retry_after is refused: raised at once, never slept.
+        if status == 429:
+            assert isinstance(decision.error, RetryAfterTooLongError)
+            assert decision.error.retry_after > policy.max_retry_after
+        else:
+            assert any("not retried: Retry-After" in note for note in error.__notes__)
+        return
+    assert math.isfinite(decision.delay)
+    assert 0 <= decision.delay <= max(policy.max_retry_after, policy.max_delay)
 
 
 @pytest.mark.parametrize("status", [200, 502])

@@ -40,6 +40,10 @@ MISTAKES = {
         ),
     ),
     "dimensions 0": Mistake({"dimensions": 0}, ("dimensions: must be at least 1, got 0",)),
+    "logo_url on the router": Mistake(
+        {"orq": {"identity": {"id": "u1", "logo_url": "https://example.com/a.jpg"}}},
+        ("orq.identity.logo_url: cannot be sent to the router", "documentation", "schema"),
+    ),
 }
 
 
