@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.utils import from_env, secret_from_env
@@ -24,6 +24,13 @@ from orq_embeddings.config import (
     DEFAULT_RETRY_WAIT_BUDGET,
     DEFAULT_TIMEOUT,
 )
+from orq_embeddings.prefixes import Side
+
+from . import cache
+
+if TYPE_CHECKING:
+    from langchain_classic.embeddings import CacheBackedEmbeddings
+    from langchain_core.stores import ByteStore
 
 
 class OrqEmbeddings(ClientBackedModel, Embeddings):
@@ -112,6 +119,12 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
         vectors = await embed.aembed_documents(["hello", "goodbye"])
         ```
 
+    Asymmetric models (e5, bge, nomic, ...), whose queries and documents need prefixes:
+        ```python
+        embed = OrqEmbeddings(model="your-deployment/e5-base-v2", prefixes="e5")
+        # embed_query sends "query: ...", embed_documents "passage: ..."
+        ```
+
     Per-request orq options (multi-tenant apps), sharing the connection pool:
         ```python
         tenant_embed = embed.with_orq_options(identity={"id": "tenant-42"}, name="search")
@@ -154,6 +167,12 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
     """Show a tqdm progress bar advancing per batch."""
     allow_insecure_http: bool = False
     """Allow the key over plain http to a non-loopback host."""
+    prefixes: str | None = None
+    """A named preset of query/document prefixes (`"e5"`, `"bge"`, `"nomic"`, `"mxbai"`)."""
+    query_prefix: str | None = None
+    """Text put in front of each query (`embed_query`); wins over the preset's."""
+    document_prefix: str | None = None
+    """Text put in front of each document (`embed_documents`); wins over the preset's."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -178,8 +197,8 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
             return self.client.embed(texts, on_batch=on_batch).vectors
 
     def embed_query(self, text: str) -> list[float]:
-        """Embed one query text."""
-        return self.client.embed_one(text)
+        """Embed one query text, with the query prefix."""
+        return self.client.embed_query(text)
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Async :meth:`embed_documents`: native, on the running event loop."""
@@ -188,7 +207,27 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
 
     async def aembed_query(self, text: str) -> list[float]:
         """Async :meth:`embed_query`."""
-        return await self.client.aembed_one(text)
+        return await self.client.aembed_query(text)
+
+    def cache_namespace(self, side: Side) -> str:
+        """The cache namespace of ``side``'s vectors: model, dimensions and that side's prefix."""
+        return cache.cache_namespace(self, side)
+
+    def cache_backed(
+        self,
+        document_cache: ByteStore,
+        *,
+        query_cache: bool | ByteStore = False,
+        batch_size: int | None = None,
+    ) -> CacheBackedEmbeddings:
+        """This model behind LangChain's CacheBackedEmbeddings, queries cached apart from documents.
+
+        ``query_cache=True`` keeps query vectors in ``document_cache`` too, under their own
+        namespace: a query never gets the vector cached for a document of the same text.
+        """
+        return cache.cache_backed(
+            self, document_cache, query_cache=query_cache, batch_size=batch_size
+        )
 
     @contextmanager
     def _progress(self, total: int) -> Iterator[Callable[[BatchReport], None] | None]:

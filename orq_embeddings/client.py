@@ -44,6 +44,7 @@ from .dialects import Dialect, encode_request, request_template
 from .errors import InvalidResponseError, OrqError, attach_note
 from .inputs import EmbeddingInput, check_inputs
 from .options import EmbeddingSettings, EncodingFormat, OrqOptions
+from .prefixes import Prefixes, TextPrefix
 from .responses import (
     BatchEmbeddings,
     RawResponse,
@@ -123,6 +124,13 @@ class OrqEmbeddingsClient:
             is abandoned with ResponseTooLargeError.
         allow_insecure_http: allow sending the key over plain http to a non-loopback host.
         dialect: force ``"router"`` or ``"gateway"`` instead of inferring it from base_url.
+        prefixes: a named preset of query and document prefixes for an asymmetric model
+            (``"e5"``, ``"bge"``, ``"nomic"``, ``"mxbai"``; see :mod:`orq_embeddings.prefixes`).
+            None by default.
+        query_prefix: text put in front of every query (:meth:`embed_query`); wins over the
+            preset's.
+        document_prefix: text put in front of every other input (:meth:`embed` and the rest);
+            wins over the preset's.
         retry_policy: replaces the default RetryPolicy(max_retries=max_retries,
             max_retry_after=max_retry_after).
         sleep, async_sleep: how retries wait; injectable so tests run on exact schedules.
@@ -155,6 +163,9 @@ class OrqEmbeddingsClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_insecure_http: bool = False,
         dialect: Dialect | str | None = None,
+        prefixes: str | None = None,
+        query_prefix: str | None = None,
+        document_prefix: str | None = None,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -185,6 +196,9 @@ class OrqEmbeddingsClient:
                 "max_response_bytes": max_response_bytes,
                 "allow_insecure_http": allow_insecure_http,
                 "dialect": dialect,
+                "prefixes": prefixes,
+                "query_prefix": query_prefix,
+                "document_prefix": document_prefix,
             },
         )
         self._setup(
@@ -216,6 +230,7 @@ class OrqEmbeddingsClient:
         self._url = config.embeddings_url
         self._host = urlsplit(config.base_url).netloc
         self._headers = _request_headers(config)
+        self.prefixes: Prefixes = config.text_prefixes
 
     # -- copies, pickling, closing ---------------------------------------------------------
 
@@ -321,12 +336,26 @@ class OrqEmbeddingsClient:
         return collected.result()
 
     def embed_one(self, text: EmbeddingInput) -> list[float]:
-        """The vector of a single input (a query, say)."""
+        """The vector of a single document (with the document prefix, as :meth:`embed`)."""
         return self.embed([text]).vectors[0]
 
     async def aembed_one(self, text: EmbeddingInput) -> list[float]:
         """Async :meth:`embed_one`."""
         return (await self.aembed([text])).vectors[0]
+
+    def embed_query(self, text: EmbeddingInput) -> list[float]:
+        """The vector of a search query: ``text`` with the query prefix in front of it."""
+        collected = _Collected()
+        for embedded in self._iter_batches([text], self.prefixes.query, None):
+            collected.add(embedded)
+        return collected.result().vectors[0]
+
+    async def aembed_query(self, text: EmbeddingInput) -> list[float]:
+        """Async :meth:`embed_query`."""
+        collected = _Collected()
+        async for embedded in self._aiter_batches([text], self.prefixes.query, None):
+            collected.add(embedded)
+        return collected.result().vectors[0]
 
     def embed_numpy(
         self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
@@ -356,33 +385,54 @@ class OrqEmbeddingsClient:
         """Yield each batch's vectors in input order while later batches are in flight.
 
         At most ``2 * max_concurrency`` batches are submitted ahead of the one being yielded, so
-        memory is bounded however long ``inputs`` is.
+        memory is bounded however long ``inputs`` is. Each input gets the document prefix.
         """
-        batches = self._plan(inputs)
-        checks = _CallChecks(self.settings, on_batch)
-        waits = _RetryWaits(self.config.retry_wait_budget)
-        for fetched in self._send_all(inputs, batches, waits):
-            yield checks.accept(fetched, self._decode(fetched))
-        checks.finish()
+        return self._iter_batches(inputs, self.prefixes.document, on_batch)
 
-    async def aiter_batches(
+    def aiter_batches(
         self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
     ) -> AsyncIterator[EmbeddedBatch]:
         """Async :meth:`iter_batches`."""
-        batches = self._plan(inputs)
-        checks = _CallChecks(self.settings, on_batch)
-        waits = _RetryWaits(self.config.retry_wait_budget)
-        async for fetched in self._asend_all(inputs, batches, waits):
-            yield checks.accept(fetched, await self._adecode(fetched))
-        checks.finish()
+        return self._aiter_batches(inputs, self.prefixes.document, on_batch)
 
     # -- planning and sending ------------------------------------------------------------------
 
-    def _plan(self, inputs: Sequence[EmbeddingInput]) -> list[Batch]:
+    def _iter_batches(
+        self, inputs: Sequence[EmbeddingInput], prefix: TextPrefix, on_batch: OnBatch | None
+    ) -> Iterator[EmbeddedBatch]:
+        """:meth:`iter_batches`, with ``prefix`` in front of each input."""
+        texts, batches = self._plan(inputs, prefix)
+        checks = _CallChecks(self.settings, on_batch)
+        waits = _RetryWaits(self.config.retry_wait_budget)
+        for fetched in self._send_all(texts, batches, waits):
+            yield checks.accept(fetched, self._decode(fetched))
+        checks.finish()
+
+    async def _aiter_batches(
+        self, inputs: Sequence[EmbeddingInput], prefix: TextPrefix, on_batch: OnBatch | None
+    ) -> AsyncIterator[EmbeddedBatch]:
+        """Async :meth:`_iter_batches`."""
+        texts, batches = self._plan(inputs, prefix)
+        checks = _CallChecks(self.settings, on_batch)
+        waits = _RetryWaits(self.config.retry_wait_budget)
+        async for fetched in self._asend_all(texts, batches, waits):
+            yield checks.accept(fetched, await self._adecode(fetched))
+        checks.finish()
+
+    def _plan(
+        self, inputs: Sequence[EmbeddingInput], prefix: TextPrefix
+    ) -> tuple[Sequence[EmbeddingInput], list[Batch]]:
+        """The texts to send (the caller's, checked, then prefixed) and their batches.
+
+        The caller's inputs are checked as given, so an empty text is refused even with a
+        prefix; the batches are cut from the prefixed texts, so the byte budget counts prefixes.
+        """
         check_inputs(inputs)
-        return plan_batches(
-            inputs, max_inputs=self.config.batch_size, max_bytes=self.config.max_batch_bytes
+        texts = prefix.applied_to(inputs)
+        batches = plan_batches(
+            texts, max_inputs=self.config.batch_size, max_bytes=self.config.max_batch_bytes
         )
+        return texts, batches
 
     def _encode(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> bytes:
         return encode_request(self._template, inputs[batch.start : batch.stop])

@@ -39,6 +39,9 @@ SAME_NAMED_SETTINGS = (
     "max_concurrency",
     "max_response_bytes",
     "allow_insecure_http",
+    "prefixes",
+    "query_prefix",
+    "document_prefix",
 )
 
 

@@ -62,6 +62,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from .dialects import Dialect, dialect_for_base_url
+from .prefixes import Prefixes, check_prefix, check_preset_name
 
 DEFAULT_BASE_URL = "https://api.orq.ai/v2/router"
 API_KEY_ENV = "ORQ_API_KEY"
@@ -127,6 +128,10 @@ class ClientConfig(BaseModel):
         max_response_bytes: most bytes of one response body, after decompression.
         allow_insecure_http: send the key over plain http to a host that is not this machine.
         dialect: the wire dialect; by default inferred from ``base_url``.
+        prefixes: a named preset of query and document prefixes (see
+            :mod:`orq_embeddings.prefixes`); none by default.
+        query_prefix: text put in front of each query; overrides the preset's.
+        document_prefix: text put in front of each document; overrides the preset's.
     """
 
     # An error never echoes the value it was given: that value could be the key.
@@ -145,6 +150,12 @@ class ClientConfig(BaseModel):
     max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, ge=1)
     allow_insecure_http: bool = False
     dialect: Dialect | None = None
+    prefixes: str | None = None
+    query_prefix: str | None = None
+    document_prefix: str | None = None
+
+    _check_preset = field_validator("prefixes")(check_preset_name)
+    _check_prefixes = field_validator("query_prefix", "document_prefix")(check_prefix)
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -234,6 +245,11 @@ class ClientConfig(BaseModel):
     def uses_environment_proxy(self) -> bool:
         """Whether ``HTTP(S)_PROXY`` may carry requests: never to this machine (see above)."""
         return not is_loopback_host(urlsplit(self.base_url).hostname or "")
+
+    @property
+    def text_prefixes(self) -> Prefixes:
+        """The query and document prefixes in effect: explicit ones over the preset's."""
+        return Prefixes.resolve(self.prefixes, self.query_prefix, self.document_prefix)
 
     @property
     def embeddings_url(self) -> str:
