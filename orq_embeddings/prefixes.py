@@ -78,10 +78,7 @@ def check_preset_name(name: str | None) -> str | None:
     if name is None or name in PRESETS:
         return name
     known = ", ".join(repr(known) for known in PRESETS)
-    raise ValueError(
-        f"unknown prefix preset {name!r}; the presets are {known} "
-        "(or set query_prefix and document_prefix yourself)"
-    )
+    raise ValueError(f"unknown prefix preset {name!r}; the presets are {known}")
 
 
 def check_prefix(value: str | None) -> str | None:

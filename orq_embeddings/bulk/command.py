@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from ..client import OrqEmbeddingsClient
 from ..config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_MAX_CONCURRENCY
 from ..errors import ConfigurationError, OrqError, SettingPath, dotted_name
+from ..prefixes import PRESETS
 from .job import DEFAULT_CHUNK_ROWS, BadRowsError, BulkJob, BulkResult, run_bulk_job
 
 EXIT_FAILED = 1
@@ -51,6 +52,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="JSON",
         help="orq routing, cache and identity options, as JSON "
         '(or @file.json), e.g. \'{"cache": {"ttl": 3600}}\'',
+    )
+    parser.add_argument(
+        "--document-prefix",
+        metavar="TEXT",
+        help="text put in front of every row, for models that mark documents "
+        "(e.g. 'passage: '); wins over --prefixes",
+    )
+    parser.add_argument(
+        "--prefixes",
+        metavar="PRESET",
+        help="the document prefix of a model family: " + ", ".join(PRESETS),
     )
     parser.add_argument(
         "--text-field",
@@ -151,6 +163,8 @@ def run_embed_command(args: argparse.Namespace) -> int:
             orq=args.orq,
             batch_size=args.batch_size,
             max_concurrency=args.max_concurrency,
+            prefixes=args.prefixes,
+            document_prefix=args.document_prefix,
         )
     except ConfigurationError as error:
         print(f"error: {_in_flags(error, args.setting_names)}", file=sys.stderr)
