@@ -150,7 +150,9 @@ def test_an_empty_explicit_prefix_turns_the_presets_off_on_its_side(make_client,
 
 def test_an_unknown_preset_is_refused_at_construction_listing_the_presets(server):
     with pytest.raises(ConfigurationError) as caught:
-        OrqEmbeddingsClient("openai/text-embedding-3-small", base_url=server.base_url, prefixes="e6")
+        OrqEmbeddingsClient(
+            "openai/text-embedding-3-small", base_url=server.base_url, prefixes="e6"
+        )
     assert str(caught.value) == (
         "prefixes: unknown prefix preset 'e6'; the presets are 'e5', 'bge', 'nomic', 'mxbai'"
     )
