@@ -26,16 +26,12 @@ def corpus(tmp_path: Path) -> Path:
     return source
 
 
-def sent_inputs(server) -> list[str]:
-    return [item for body in server.bodies() for item in body["input"]]
-
-
 def test_every_row_is_sent_with_the_document_prefix(server, corpus, tmp_path):
     output = tmp_path / "vectors.npy"
     args = small_job(corpus, output, server.base_url, "--model", MODEL)
     done = embed(*args, "--document-prefix", "passage: ")
     assert done.returncode == 0, done.stderr
-    assert sorted(sent_inputs(server)) == sorted(f"passage: {text}" for text in TEXTS)
+    assert sorted(server.inputs()) == sorted(f"passage: {text}" for text in TEXTS)
     expected = np.asarray([vector_for(f"passage: {text}") for text in TEXTS], np.float32)
     np.testing.assert_array_equal(np.load(output), expected)
 
@@ -44,7 +40,7 @@ def test_a_preset_gives_the_rows_its_document_prefix(server, corpus, tmp_path):
     args = small_job(corpus, tmp_path / "vectors.npy", server.base_url, "--model", MODEL)
     done = embed(*args, "--prefixes", "nomic")
     assert done.returncode == 0, done.stderr
-    assert all(item.startswith("search_document: ") for item in sent_inputs(server))
+    assert all(item.startswith("search_document: ") for item in server.inputs())
 
 
 def test_a_job_with_a_prefix_continues_when_run_again_with_it(server, corpus, tmp_path):

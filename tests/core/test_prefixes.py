@@ -17,11 +17,6 @@ from tests.support.scripted_server import vector_for
 Q, D = "Q-side: ", "D-side: "
 
 
-def sent_inputs(server) -> list[Any]:
-    """Every input the server received, in the order the requests arrived."""
-    return [item for body in server.bodies() for item in body["input"]]
-
-
 async def _collect(stream) -> list[Any]:
     return [item async for item in stream]
 
@@ -46,14 +41,14 @@ QUERY_CALLS: dict[str, Callable[[OrqEmbeddingsClient, str], Any]] = {
 def test_every_document_call_sends_the_document_prefix(make_client, server, call):
     client = make_client(query_prefix=Q, document_prefix=D)
     call(client, ["red planet", "gas giant"])
-    assert all(item.startswith(D) for item in sent_inputs(server))
-    assert sent_inputs(server)[0] == D + "red planet"
+    assert all(item.startswith(D) for item in server.inputs())
+    assert server.inputs()[0] == D + "red planet"
 
 
 @pytest.mark.parametrize("call", QUERY_CALLS.values(), ids=QUERY_CALLS.keys())
 def test_every_query_call_sends_the_query_prefix(make_client, server, call):
     vector = call(make_client(query_prefix=Q, document_prefix=D), "which planet is red?")
-    assert sent_inputs(server) == [Q + "which planet is red?"]
+    assert server.inputs() == [Q + "which planet is red?"]
     assert vector == vector_for(Q + "which planet is red?")
 
 
@@ -61,7 +56,7 @@ def test_without_prefixes_queries_and_documents_go_as_given(make_client, server)
     client = make_client()
     client.embed_query("which planet is red?")
     client.embed(["red planet"])
-    assert sent_inputs(server) == ["which planet is red?", "red planet"]
+    assert server.inputs() == ["which planet is red?", "red planet"]
 
 
 def test_vectors_stay_in_input_order_with_a_prefix(make_client):
@@ -108,7 +103,7 @@ def test_token_ids_are_refused_by_position_when_their_side_has_a_prefix(make_cli
 def test_token_ids_go_unchanged_to_a_side_without_a_prefix(make_client, server):
     client = make_client(query_prefix=Q)  # documents unprefixed
     client.embed([[1, 2, 3]])
-    assert sent_inputs(server) == [[1, 2, 3]]
+    assert server.inputs() == [[1, 2, 3]]
     with pytest.raises(InvalidInputError, match="query_prefix"):
         client.embed_query([1, 2, 3])
 
@@ -128,7 +123,7 @@ def test_a_preset_sends_the_prefixes_its_model_card_documents(make_client, serve
     client = make_client(prefixes=preset)
     client.embed_query("red?")
     client.embed(["red planet"])
-    assert sent_inputs(server) == [card[0] + "red?", card[1] + "red planet"]
+    assert server.inputs() == [card[0] + "red?", card[1] + "red planet"]
 
 
 def test_every_preset_is_checked_against_its_card_and_cites_it():
@@ -140,12 +135,12 @@ def test_an_explicit_prefix_wins_over_the_presets_on_its_side_only(make_client, 
     client = make_client(prefixes="e5", query_prefix="Query: ")
     client.embed_query("red?")
     client.embed(["red planet"])
-    assert sent_inputs(server) == ["Query: red?", "passage: red planet"]
+    assert server.inputs() == ["Query: red?", "passage: red planet"]
 
 
 def test_an_empty_explicit_prefix_turns_the_presets_off_on_its_side(make_client, server):
     make_client(prefixes="e5", document_prefix="").embed(["red planet"])
-    assert sent_inputs(server) == ["red planet"]
+    assert server.inputs() == ["red planet"]
 
 
 def test_an_unknown_preset_is_refused_at_construction_listing_the_presets(server):
@@ -167,7 +162,7 @@ def test_copies_and_pickles_keep_the_prefixes(server):
     client = OrqEmbeddingsClient("m/x", base_url=server.base_url, prefixes="nomic")
     client.with_options(dimensions=8).embed_query("red?")
     pickle.loads(pickle.dumps(client)).embed(["red planet"])
-    assert sent_inputs(server) == ["search_query: red?", "search_document: red planet"]
+    assert server.inputs() == ["search_query: red?", "search_document: red planet"]
 
 
 def test_cache_namespaces_differ_by_side_and_by_prefix(server):

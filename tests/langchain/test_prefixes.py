@@ -14,17 +14,13 @@ from langchain_orq import OrqEmbeddings
 MODEL = "openai/text-embedding-3-small"
 
 
-def sent_inputs(server) -> list[str]:
-    return [item for body in server.bodies() for item in body["input"]]
-
-
 def test_queries_and_documents_get_their_prefixes_sync_and_async(server):
     embeddings = OrqEmbeddings(model=MODEL, base_url=server.base_url, prefixes="e5")
     embeddings.embed_query("red?")
     embeddings.embed_documents(["red planet"])
     asyncio.run(embeddings.aembed_query("giant?"))
     asyncio.run(embeddings.aembed_documents(["gas giant"]))
-    assert sent_inputs(server) == [
+    assert server.inputs() == [
         "query: red?",
         "passage: red planet",
         "query: giant?",
@@ -37,7 +33,7 @@ def test_explicit_prefixes_follow_a_change_of_the_field(server):
     embeddings.embed_query("red?")
     embeddings.query_prefix = "Query: "
     embeddings.embed_query("red?")
-    assert sent_inputs(server) == ["Q: red?", "Query: red?"]
+    assert server.inputs() == ["Q: red?", "Query: red?"]
 
 
 def test_an_unknown_preset_is_a_validation_error_listing_the_presets(server):

@@ -11,16 +11,12 @@ from llama_index_orq import OrqEmbedding
 MODEL = "openai/text-embedding-3-small"
 
 
-def sent_inputs(server) -> list[str]:
-    return [item for body in server.bodies() for item in body["input"]]
-
-
 def test_every_query_and_text_method_sends_its_prefix(server):
     model = OrqEmbedding(model_name=MODEL, base_url=server.base_url, prefixes="e5")
     model.get_query_embedding("red?")
     model.get_text_embedding("red planet")
     model.get_text_embedding_batch(["gas giant", "ice giant"])
-    assert sent_inputs(server) == [
+    assert server.inputs() == [
         "query: red?",
         "passage: red planet",
         "passage: gas giant",
@@ -33,7 +29,7 @@ async def test_every_async_query_and_text_method_sends_its_prefix(server):
     await model.aget_query_embedding("red?")
     await model.aget_text_embedding("red planet")
     await model.aget_text_embedding_batch(["gas giant"])
-    assert sent_inputs(server) == ["query: red?", "passage: red planet", "passage: gas giant"]
+    assert server.inputs() == ["query: red?", "passage: red planet", "passage: gas giant"]
 
 
 def test_query_instruction_and_text_instruction_are_accepted_as_llama_index_names(server):
@@ -49,7 +45,7 @@ def test_query_instruction_and_text_instruction_are_accepted_as_llama_index_name
     )
     model.get_query_embedding("red?")
     model.get_text_embedding("red planet")
-    assert sent_inputs(server) == [
+    assert server.inputs() == [
         "Represent the question: red?",
         "Represent the passage: red planet",
     ]
