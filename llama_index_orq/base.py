@@ -60,6 +60,10 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
     never serialized (``to_dict``/``to_json`` leave it out and ``from_dict`` reads it from the
     environment again) and never appears in events or ``to_payload()``.
 
+    For asymmetric models, ``prefixes="e5"`` (or ``query_prefix`` / ``document_prefix``, also
+    accepted as ``query_instruction`` / ``text_instruction``) marks queries and texts; with an
+    ``embeddings_cache``, the two are cached apart (see :mod:`llama_index_orq.side_cache`).
+
     Examples:
         ```python
         from llama_index.core import Settings, VectorStoreIndex

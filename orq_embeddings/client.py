@@ -316,7 +316,8 @@ class OrqEmbeddingsClient:
             on_batch: called in the caller's thread after each batch, in input order.
 
         Raises:
-            InvalidInputError: (a ValueError) naming every bad input; nothing was sent.
+            InvalidInputError: (a ValueError) naming every bad input (token ids, too, when
+                there is a document prefix they cannot take); nothing was sent.
             APIStatusError: and its subclasses, when orq refused and retrying did not help.
             OrqTimeoutError, OrqConnectionError: when every attempt timed out or broke.
             InvalidResponseError: when a response did not fit its batch.
