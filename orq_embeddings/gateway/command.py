@@ -172,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         f"  router dialect:  {url}/v2/router   (e.g. ORQ_BASE_URL={url}/v2/router)\n"
         f"  gateway dialect: {url}/v2/gateway\n"
         f"  API key: {key_note}\n"
+        f"{_limits_note(config)}"
         "  Ctrl-C to stop",
         flush=True,
     )
@@ -180,3 +181,13 @@ def run(args: argparse.Namespace) -> int:
             sockets=[sock]
         )
     return 0
+
+
+def _limits_note(config: GatewayConfig) -> str:
+    """The start-up banner's line naming the limits set, or nothing when none is."""
+    limits = []
+    if config.requests_per_minute is not None:
+        limits.append(f"{config.requests_per_minute} requests per minute per API key")
+    if config.max_inputs_per_request is not None:
+        limits.append(f"{config.max_inputs_per_request} inputs per request")
+    return f"  limits: {', '.join(limits)}\n" if limits else ""

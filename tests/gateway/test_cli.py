@@ -85,6 +85,7 @@ def test_the_gateway_command_serves_until_terminated():
     assert process.returncode in (0, -signal.SIGTERM)
     assert "Traceback" not in output
     assert f"{url}/v2/router" in output
+    assert "limits:" not in output  # none by default
 
 
 def test_the_gateway_command_takes_its_api_key_and_config_file(tmp_path: Path):
@@ -172,7 +173,8 @@ def test_the_gateway_command_enforces_its_limits():
         served = httpx.post(endpoint, json={"input": ["a", "b"], "model": SMALL})
         limited = httpx.post(endpoint, json={"input": "a", "model": SMALL})
     finally:
-        stop(process)
+        output = stop(process)
+    assert "limits: 2 requests per minute per API key, 2 inputs per request" in output
     assert too_many.status_code == 400
     assert too_many.json()["error"]["message"] == "Too many inputs. The max number of inputs is 2."
     assert served.status_code == 200
