@@ -2,35 +2,9 @@
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _absolute(node: ast.ImportFrom, path: Path) -> str:
-    """The absolute name of a ``from ... import`` target, relative imports resolved."""
-    if node.level == 0:
-        return node.module or ""
-    package = list(path.relative_to(ROOT).with_suffix("").parts[:-1])
-    base = package[: len(package) - (node.level - 1)]
-    return ".".join([*base, *([node.module] if node.module else [])])
-
-
-def imported_modules(package: str) -> dict[str, set[str]]:
-    """Every module each file of ``package`` imports, relative imports resolved."""
-    found: dict[str, set[str]] = {}
-    for path in sorted((ROOT / package).rglob("*.py")):
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                names.add(_absolute(node, path))
-        found[str(path.relative_to(ROOT))] = names
-    return found
+from tests.support.imports import imported_modules
 
 
 def offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:

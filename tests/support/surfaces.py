@@ -17,10 +17,11 @@ from llama_index_orq import OrqEmbedding
 from orq_embeddings import OrqEmbeddingsClient, RetryPolicy
 from orq_embeddings.config import DEFAULT_MAX_RESPONSE_BYTES
 from orq_embeddings.gateway import ModelSpec
-from tests.core.conftest import RecordedWaits
+from tests.support.clients import RecordedWaits
+from tests.support.leaks import FAKE_KEY
 
 #: A recognisable fake key: any text that contains it is a leak.
-KEY = "sk-orq-FAKE-reliability-5e1f0c9a77"
+KEY = FAKE_KEY
 #: A small model of the local gateway: vectors deterministic per text, cheap to send and compare.
 MODEL = "local/hashing-64"
 DIMENSIONS = 64
