@@ -22,6 +22,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..dialects import Dialect
+
+# The core's names for orq's trace headers, re-exported: the gateway sends what the client reads.
+from ..responses import SPAN_ID_HEADER as SPAN_ID_HEADER
+from ..responses import TRACE_ID_HEADER as TRACE_ID_HEADER
 from .asgi import (
     Receive,
     Scope,
@@ -32,21 +36,18 @@ from .asgi import (
     send_response,
     serve_lifespan,
 )
-from .bodies import TRUNCATED_BODY, embeddings_body
 from .cache import DEFAULT_TTL_SECONDS, cache_key
 from .config import GatewayConfig
 from .control import CONTROL_PREFIX, answer_control
 from .errors import GatewayError
 from .faults import ResponseFault
-from .records import CacheOutcome, RecordedRequest, redacted
+from .gateway_state import CachedResponse, GatewayState
+from .request_log import CacheOutcome, RecordedRequest, redacted
 from .routing import Attempt, RoutingFailure
-from .state import CachedResponse, GatewayState
-from .text import count_tokens
+from .success_body import TRUNCATED_BODY, embeddings_body
+from .tokens import count_tokens
 from .validation import EmbeddingRequest, parse_request
 
-TRACE_ID_HEADER = "x-orq-trace-id"
-#: orq's span of the request within its trace, on every answer as orq sends it.
-SPAN_ID_HEADER = "x-orq-trace-span-id"
 #: The local gateway's own cache header: ``hit`` or ``miss``, on requests that asked for the cache.
 CACHE_HEADER = "x-local-gateway-cache"
 

@@ -12,7 +12,7 @@ from .cache import ExactMatchCache
 from .catalogue import Catalogue
 from .config import GatewayConfig
 from .faults import FaultBook
-from .records import Counters, RecordedRequest
+from .request_log import Counters, RecordedRequest
 from .routing import Router
 
 
