@@ -135,8 +135,18 @@ def save_one_chunk_then_fail(tmp_path, client, server):
     output = tmp_path / "out.npy"
     server.push(*[embedding_reply() for _ in range(2)])
     server.default = reply(500)
-    with pytest.raises(ServerError):
-        run(BulkJob(source, output, chunk_rows=8), client)
+    # One request at a time, so the two replies go to the first chunk's two batches: with two in
+    # flight, the third batch could reach the server before the second (a reused connection
+    # against a new one) and take its reply, and no chunk would be saved.
+    one_at_a_time = OrqEmbeddingsClient(
+        client.settings.model,
+        base_url=server.base_url,
+        batch_size=4,
+        max_concurrency=1,
+        max_retries=0,
+    )
+    with one_at_a_time, pytest.raises(ServerError):
+        run(BulkJob(source, output, chunk_rows=8), one_at_a_time)
     return source, output
 
 
