@@ -14,13 +14,22 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import Future
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import numpy as np
 from pydantic import SecretStr
+from typing_extensions import Unpack
 
 from ._version import __version__
 from .batching import Batch, plan_batches
@@ -28,12 +37,6 @@ from .bounded_body import ACCEPTED_CONTENT_ENCODINGS
 from .config import (
     DEFAULT_BASE_URL,
     DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_BATCH_BYTES,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_AFTER,
-    DEFAULT_RETRY_WAIT_BUDGET,
     DEFAULT_TIMEOUT,
     ClientConfig,
     env_api_key,
@@ -41,7 +44,13 @@ from .config import (
 )
 from .connections import Connections
 from .dialects import Dialect, encode_request, request_template
-from .errors import InvalidResponseError, OrqError, attach_note
+from .errors import (
+    ConfigurationError,
+    ConfigurationProblem,
+    InvalidResponseError,
+    OrqError,
+    attach_note,
+)
 from .inputs import EmbeddingInput, check_inputs
 from .options import EmbeddingSettings, EncodingFormat, OrqOptions
 from .responses import (
@@ -53,6 +62,7 @@ from .responses import (
 )
 from .results import BatchReport, EmbeddedBatch, EmbeddingResult, float_lists, warn_if_mixed
 from .retry import RetryPolicy
+from .settings import ClientSettings, ClientSettingsArgs
 from .validation_errors import validated
 
 logger = logging.getLogger("orq_embeddings")
@@ -111,21 +121,16 @@ class OrqEmbeddingsClient:
         orq: orq routing, cache and identity options: an OrqOptions or the dict from orq's docs.
         default_headers: extra headers on every request.
         timeout: seconds per attempt, connect to last byte (orq's call_timeout is separate).
-        max_retries: client retries after the first attempt.
-        max_retry_after: the longest ``Retry-After`` (seconds) a retry waits for; a longer one is
-            raised at once (a 429 as RetryAfterTooLongError, naming the wait asked for).
-        retry_wait_budget: the most seconds one call spends waiting between retries, all its
-            batches together; a retry that would pass it is not made.
         batch_size: most inputs per request.
-        max_batch_bytes: most bytes of input text per request.
-        max_concurrency: most requests in flight, across threads (sync) or per event loop (async).
-        max_response_bytes: most bytes of one response body, after decompression; a larger one
-            is abandoned with ResponseTooLargeError.
-        allow_insecure_http: allow sending the key over plain http to a non-loopback host.
         dialect: force ``"router"`` or ``"gateway"`` instead of inferring it from base_url.
         retry_policy: replaces the default RetryPolicy(max_retries=max_retries,
-            max_retry_after=max_retry_after).
+            max_retry_after=max_retry_after); the config then takes its limits. Given together
+            with a ``max_retries`` or ``max_retry_after`` it disagrees with, it is refused.
         sleep, async_sleep: how retries wait; injectable so tests run on exact schedules.
+        **settings: the settings of :class:`~orq_embeddings.settings.ClientSettings`
+            (``max_retries``, ``max_retry_after``, ``retry_wait_budget``, ``max_batch_bytes``,
+            ``max_concurrency``, ``max_response_bytes``, ``allow_insecure_http``), each
+            described there.
 
     Defaults and the reasons for them are in :mod:`orq_embeddings.config`.
 
@@ -146,20 +151,20 @@ class OrqEmbeddingsClient:
         orq: OrqOptions | Mapping[str, Any] | None = None,
         default_headers: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
-        retry_wait_budget: float = DEFAULT_RETRY_WAIT_BUDGET,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        allow_insecure_http: bool = False,
         dialect: Dialect | str | None = None,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        **settings: Unpack[ClientSettingsArgs],
     ) -> None:
-        settings = validated(
+        unknown = sorted(settings.keys() - ClientSettings.model_fields.keys())
+        if unknown:
+            # What Python says of an unknown keyword argument, as before **settings took them.
+            raise TypeError(
+                f"OrqEmbeddingsClient.__init__() got an unexpected keyword argument {unknown[0]!r}"
+            )
+        body_settings = validated(
             EmbeddingSettings,
             {
                 "model": model,
@@ -176,25 +181,14 @@ class OrqEmbeddingsClient:
                 "base_url": base_url or env_base_url() or DEFAULT_BASE_URL,
                 "default_headers": dict(default_headers or {}),
                 "timeout": timeout,
-                "max_retries": max_retries,
-                "max_retry_after": max_retry_after,
-                "retry_wait_budget": retry_wait_budget,
                 "batch_size": batch_size,
-                "max_batch_bytes": max_batch_bytes,
-                "max_concurrency": max_concurrency,
-                "max_response_bytes": max_response_bytes,
-                "allow_insecure_http": allow_insecure_http,
                 "dialect": dialect,
+                **settings,
             },
         )
+        config, policy = _retry_policy_for(config, retry_policy, given=settings.keys())
         self._setup(
-            settings,
-            config,
-            retry_policy
-            or RetryPolicy(max_retries=max_retries, max_retry_after=config.max_retry_after),
-            sleep,
-            async_sleep,
-            _connections_for(config),
+            body_settings, config, policy, sleep, async_sleep, Connections.for_config(config)
         )
 
     def _setup(
@@ -260,7 +254,7 @@ class OrqEmbeddingsClient:
             state["retry_policy"],
             state["sleep"],
             state["async_sleep"],
-            _connections_for(config),
+            Connections.for_config(config),
         )
 
     def __repr__(self) -> str:
@@ -611,10 +605,40 @@ class _Filled:
         return self._array
 
 
-def _connections_for(config: ClientConfig) -> Connections:
-    return Connections(
-        config.max_concurrency, config.max_response_bytes, config.uses_environment_proxy
-    )
+#: The retry limits a RetryPolicy and the config both hold; the config says what the client does.
+_RETRY_LIMITS = ("max_retries", "max_retry_after")
+
+
+def _retry_policy_for(
+    config: ClientConfig, retry_policy: RetryPolicy | None, given: Iterable[str]
+) -> tuple[ClientConfig, RetryPolicy]:
+    """The config and the policy of a client, agreeing on the retry limits.
+
+    Without a policy, it is made from the config's limits. With one, the config takes the
+    policy's limits, unless a limit was also ``given`` explicitly with another value: then it is
+    refused, since either would silently override the other.
+
+    Raises:
+        ConfigurationError: naming each limit given both ways with different values.
+    """
+    if retry_policy is None:
+        return config, RetryPolicy(
+            max_retries=config.max_retries, max_retry_after=config.max_retry_after
+        )
+    named = set(given)
+    problems = [
+        ConfigurationProblem(
+            (limit,),
+            f"is {getattr(config, limit)!r}, but retry_policy has "
+            f"{limit}={getattr(retry_policy, limit)!r}; give one of them",
+        )
+        for limit in _RETRY_LIMITS
+        if limit in named and getattr(config, limit) != getattr(retry_policy, limit)
+    ]
+    if problems:
+        raise ConfigurationError(problems)
+    limits = {limit: getattr(retry_policy, limit) for limit in _RETRY_LIMITS}
+    return config.model_copy(update=limits), retry_policy
 
 
 def _request_headers(config: ClientConfig) -> dict[str, str]:
