@@ -1,5 +1,6 @@
 # Every target makes (or reuses) its own virtual environment in .venv, so a fresh clone needs only
 # python3 (3.10 or newer) and make. Dependencies are pinned by constraints.txt for repeatable runs.
+# The developer tools are pyproject.toml's `dev` dependency group (pip >= 25.1 installs groups).
 
 PYTHON ?= python3
 VENV := .venv
@@ -16,8 +17,8 @@ LOWEST_PINS := "llama-index-core==0.13.0" "langchain-core==1.0.0" "langchain-tes
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev]"
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[all]" --group dev
 	touch $(INSTALLED)
 
 ## demo: the end-to-end RAG demo (offline on the local gateway when ORQ_API_KEY is unset)
@@ -49,9 +50,10 @@ lint: $(INSTALLED)
 notebooks: $(INSTALLED)
 	$(BIN)/python notebooks/execute.py
 
-## bench: throughput against the clients users would otherwise pick
+## bench: throughput against the clients users would otherwise pick; the CLI's start-up time
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/cli_startup.py
 
 clean:
 	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache

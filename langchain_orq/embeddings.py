@@ -173,10 +173,9 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
         if not self.show_progress_bar:
             yield None
             return
-        try:
-            from tqdm.auto import tqdm
-        except ImportError as error:  # pragma: no cover - tqdm ships with the langchain extra
-            raise ImportError("show_progress_bar=True needs tqdm: pip install tqdm") from error
+        # A core dependency, imported only now: in a notebook without ipywidgets tqdm.auto warns.
+        from tqdm.auto import tqdm
+
         with tqdm(total=total, desc="Embedding", unit="text") as bar:
 
             def advance(report: BatchReport) -> None:

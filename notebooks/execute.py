@@ -93,13 +93,18 @@ def coalesce_streams(notebook: nbformat.NotebookNode) -> None:
         cell.outputs = joined
 
 
+def save(notebook: nbformat.NotebookNode, path: Path) -> None:
+    """Write an executed notebook as ``make notebooks`` commits it."""
+    nbformat.write(notebook, path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks (default: all of them)")
     paths = parser.parse_args(argv).paths or notebooks()
     for path in paths:
         started = time.perf_counter()
-        nbformat.write(execute(path), path)
+        save(execute(path), path)
         seconds = time.perf_counter() - started
         print(f"{path.name}: executed in {seconds:.1f} s, {path.stat().st_size / 1024:.0f} KiB")
     return 0

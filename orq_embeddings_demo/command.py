@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
 
-from .rag import DEFAULT_MODEL
+from . import DEFAULT_MODEL
 
 
-def register(commands: Any) -> None:
-    """Add ``demo`` to the command line (found by :mod:`orq_embeddings.cli` via entry point)."""
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "demo",
-        help="run an end-to-end RAG demo through LangChain and LlamaIndex",
-        description=(
-            "Embed a small corpus through OrqEmbeddings (LangChain) and OrqEmbedding "
-            "(LlamaIndex), answer a few questions with the retrieved passages, and show the "
-            "orq options, serving model and token usage. Without ORQ_API_KEY it runs offline "
-            "on a local orq-compatible gateway; with it, against orq.ai."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Give ``demo`` its flags (declared by :data:`orq_embeddings_demo.COMMAND`)."""
+    parser.description = (
+        "Embed a small corpus through OrqEmbeddings (LangChain) and OrqEmbedding "
+        "(LlamaIndex), answer a few questions with the retrieved passages, and show the "
+        "orq options, serving model and token usage. Without ORQ_API_KEY it runs offline "
+        "on a local orq-compatible gateway; with it, against orq.ai."
     )
     parser.add_argument(
         "--model", default=DEFAULT_MODEL, help="orq model id (default: %(default)s)"
@@ -27,7 +23,23 @@ def register(commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .rag import run_demo
+    from orq_embeddings.config import API_KEY_ENV
+    from orq_embeddings.errors import OrqConnectionError, OrqError, OrqTimeoutError
 
-    answers = run_demo(args.model)
+    from .rag import orq_ai_url, run_demo
+
+    online_url = orq_ai_url()
+    try:
+        answers = run_demo(args.model)
+    except OrqError as error:
+        if online_url is None:
+            raise  # offline, on the demo's own gateway: a defect, not the user's network
+        what = (
+            f"could not reach {online_url} ({error})"
+            if isinstance(error, (OrqConnectionError, OrqTimeoutError))
+            else f"{online_url} refused the demo: {error}"
+        )
+        offline = f"to run offline on a local gateway, unset {API_KEY_ENV}"
+        print(f"orq-embeddings demo: {what}; {offline}", file=sys.stderr)
+        return 1
     return 0 if all(answer.correct for answer in answers) else 1

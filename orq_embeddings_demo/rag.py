@@ -22,7 +22,7 @@ from orq_embeddings import OrqEmbeddingsClient
 from orq_embeddings.config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from orq_embeddings_demo.corpus import QUESTIONS, Passage, load_corpus
 
-DEFAULT_MODEL = "openai/text-embedding-3-small"
+from . import DEFAULT_MODEL
 
 #: The orq options every request of the demo carries, as a user would write them.
 DEMO_OPTIONS: dict[str, Any] = {
@@ -49,16 +49,23 @@ class Answer:
         return QUESTIONS[self.question] == self.passage.id
 
 
+def orq_ai_url() -> str | None:
+    """The orq.ai URL the demo sends to when ``ORQ_API_KEY`` is set; None: it runs offline."""
+    if not os.environ.get(API_KEY_ENV):
+        return None
+    return os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+
+
 @contextmanager
 def orq_endpoint(say: Say) -> Iterator[tuple[str | None, Any]]:
     """orq.ai when a key is set; otherwise a local gateway for the length of the block.
 
-    Yields the base URL (None: the client's default) and the local gateway, if one was started.
+    Yields the base URL and the local gateway, if one was started.
     """
-    if os.environ.get(API_KEY_ENV):
-        base_url = os.environ.get(BASE_URL_ENV)
-        say(f"Using orq.ai ({base_url or DEFAULT_BASE_URL}) with {API_KEY_ENV}.")
-        yield base_url, None
+    online_url = orq_ai_url()
+    if online_url is not None:
+        say(f"Using orq.ai ({online_url}) with {API_KEY_ENV}.")
+        yield online_url, None
         return
     from orq_embeddings.gateway import LocalGateway
 

@@ -23,18 +23,14 @@ EXIT_BAD_ROWS = 3
 EXIT_INTERRUPTED = 130
 
 
-def register(commands: Any) -> None:
-    """Add ``embed`` to the command line (see :mod:`orq_embeddings.cli`)."""
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "embed",
-        help="embed a corpus file into .npy, .jsonl or .parquet, resumably",
-        description=(
-            "Embed every row of INPUT and write the vectors, in input order, to OUTPUT. "
-            "Finished work is saved as it completes (in OUTPUT.checkpoint/): after Ctrl-C, a "
-            "crash or an error, run the same command again to continue (a run with other "
-            "settings is refused while rows are saved; --restart discards them). Rows with no "
-            f"text are reported by line number and skipped. The API key is read from {API_KEY_ENV}."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Give ``embed`` its flags (see :mod:`orq_embeddings.cli`)."""
+    parser.description = (
+        "Embed every row of INPUT and write the vectors, in input order, to OUTPUT. "
+        "Finished work is saved as it completes (in OUTPUT.checkpoint/): after Ctrl-C, a "
+        "crash or an error, run the same command again to continue (a run with other "
+        "settings is refused while rows are saved; --restart discards them). Rows with no "
+        f"text are reported by line number and skipped. The API key is read from {API_KEY_ENV}."
     )
     parser.add_argument(
         "input", type=Path, help="a .txt (one text a line), .jsonl or .parquet file"
@@ -101,7 +97,11 @@ def register(commands: Any) -> None:
 
 
 def _json_object(value: str) -> dict[str, Any]:
-    text = Path(value[1:]).read_text() if value.startswith("@") else value
+    try:
+        text = Path(value[1:]).read_text() if value.startswith("@") else value
+    except OSError as error:
+        reason = error.strerror or error
+        raise argparse.ArgumentTypeError(f"cannot read {value[1:]}: {reason}") from None
     try:
         parsed = json.loads(text)
     except ValueError as error:

@@ -37,15 +37,11 @@ For a benchmark of a client, use the model {PRECOMPUTED_MODEL_ID}: its vectors c
 """
 
 
-def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the ``gateway`` subcommand and its flags."""
-    parser = subcommands.add_parser(
-        "gateway",
-        help="run a local orq-compatible embeddings gateway",
-        description=_DESCRIPTION,
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Give the ``gateway`` subcommand its flags (see :mod:`orq_embeddings.cli`)."""
+    parser.description = _DESCRIPTION
+    parser.epilog = _EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--host",
         default="127.0.0.1",

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from ..extras import GATEWAY_SERVER, require
 from ..options import Identity
 from .app import GatewayApp
 from .catalogue import ModelSpec
@@ -86,10 +87,12 @@ class LocalGateway:
         """Start serving; return once the gateway answers.
 
         Raises:
+            MissingExtraError: uvicorn is not installed (the ``gateway`` extra); an ImportError.
             RuntimeError: it is already running, or did not start in time.
         """
         if self._server is not None:
             raise RuntimeError("this LocalGateway is already running")
+        require("the local gateway", GATEWAY_SERVER)
         server: ThreadServer | ProcessServer
         if self._separate_process:
             server = ProcessServer(self.config, self._host, self._port)

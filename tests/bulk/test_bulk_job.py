@@ -20,7 +20,13 @@ from orq_embeddings import (
 )
 from orq_embeddings.bulk import BadRowsError, BulkJob, run_bulk_job
 from orq_embeddings.bulk.checkpoint import CheckpointConflictError
-from tests.support.scripted_server import embedding_reply, reply, vector_for
+from tests.support.scripted_server import (
+    embedding_payload,
+    embedding_reply,
+    reply,
+    reply_with,
+    vector_for,
+)
 
 TEXTS = [f"row {i} about topic {i % 7}" for i in range(50)]
 
@@ -133,20 +139,19 @@ def save_one_chunk_then_fail(tmp_path, client, server):
     source = tmp_path / "corpus.txt"
     source.write_text("\n".join(TEXTS) + "\n")
     output = tmp_path / "out.npy"
-    server.push(*[embedding_reply() for _ in range(2)])
-    server.default = reply(500)
-    # One request at a time, so the two replies go to the first chunk's two batches: with two in
-    # flight, the third batch could reach the server before the second (a reused connection
-    # against a new one) and take its reply, and no chunk would be saved.
-    one_at_a_time = OrqEmbeddingsClient(
-        client.settings.model,
-        base_url=server.base_url,
-        batch_size=4,
-        max_concurrency=1,
-        max_retries=0,
-    )
-    with one_at_a_time, pytest.raises(ServerError):
-        run(BulkJob(source, output, chunk_rows=8), one_at_a_time)
+    first_chunk = set(TEXTS[:8])
+
+    def first_chunk_only(request):
+        # By content, not by arrival order: with two requests in flight, the batches of the
+        # second chunk can reach the server before the first chunk's second batch.
+        inputs = request.json()["input"]
+        if set(inputs if isinstance(inputs, list) else [inputs]) <= first_chunk:
+            return 200, embedding_payload(request), {}
+        return 500, b"", {}
+
+    server.default = reply_with(first_chunk_only)
+    with pytest.raises(ServerError):
+        run(BulkJob(source, output, chunk_rows=8), client)
     return source, output
 
 

@@ -14,7 +14,7 @@ import pytest
 from langchain_orq import OrqEmbeddings
 from llama_index_orq import OrqEmbedding
 from orq_embeddings import OrqEmbeddingsClient
-from orq_embeddings.bulk.command import register
+from orq_embeddings.bulk.command import configure
 from orq_embeddings.bulk.setting_flags import flag_of, marked_settings
 from orq_embeddings.settings import ClientSettings, ClientSettingsArgs
 
@@ -71,9 +71,8 @@ def test_every_setting_reaches_every_surface(name, surface):
 
 
 def test_the_bulk_command_offers_every_marked_setting():
-    commands = argparse.ArgumentParser().add_subparsers()
-    register(commands)
-    embed = commands.choices["embed"]
+    embed = argparse.ArgumentParser()
+    configure(embed)
     flags = {flag: action for action in embed._actions for flag in action.option_strings}
 
     assert marked_settings(), "no setting is marked for the command line"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+import socket
 
+import pytest
+
+from orq_embeddings.gateway import GatewayConfig
 from orq_embeddings_demo.rag import run_demo
+from tests.support.command_line import run_cli
 
 
 def test_every_answer_is_the_expected_passage_in_both_frameworks(monkeypatch):
@@ -20,13 +23,7 @@ def test_every_answer_is_the_expected_passage_in_both_frameworks(monkeypatch):
 
 def test_the_command_runs_offline_and_shows_options_model_usage_and_faults_survived():
     env = {k: v for k, v in os.environ.items() if k not in ("ORQ_API_KEY", "ORQ_BASE_URL")}
-    finished = subprocess.run(
-        [sys.executable, "-m", "orq_embeddings.cli", "demo"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    finished = run_cli("demo", env=env)
     assert finished.returncode == 0, finished.stderr
     shown = finished.stdout
     assert "retry: {'count': 2, 'on_codes': [429, 503]}" in shown
@@ -37,12 +34,41 @@ def test_the_command_runs_offline_and_shows_options_model_usage_and_faults_survi
 
 
 def test_help_lists_the_demo_beside_the_core_commands():
-    finished = subprocess.run(
-        [sys.executable, "-m", "orq_embeddings.cli", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    finished = run_cli("--help")
     assert finished.returncode == 0
     for command in ("gateway", "embed", "demo"):
         assert command in finished.stdout
+
+
+def test_with_a_key_and_orq_ai_unreachable_it_says_the_url_and_how_to_run_offline():
+    with socket.socket() as probe:  # a port nothing listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        closed_url = f"http://127.0.0.1:{probe.getsockname()[1]}/v2/router"
+    env = {**os.environ, "ORQ_API_KEY": "sk-demo-unreachable", "ORQ_BASE_URL": closed_url}
+
+    finished = run_cli("demo", env=env)
+
+    assert finished.returncode == 1
+    (line,) = finished.stderr.splitlines()
+    assert line.startswith(f"orq-embeddings demo: could not reach {closed_url} (")
+    assert line.endswith("to run offline on a local gateway, unset ORQ_API_KEY")
+    assert "sk-demo-unreachable" not in finished.stdout + finished.stderr
+
+
+@pytest.fixture
+def orq_gateway_config() -> GatewayConfig:
+    """The stand-in for orq.ai wants a key the demo will not have."""
+    return GatewayConfig(api_key="sk-the-right-key")
+
+
+def test_with_a_key_orq_ai_refuses_it_says_so_in_one_line_and_how_to_run_offline(orq_gateway):
+    env = {**os.environ, "ORQ_API_KEY": "sk-a-wrong-key", "ORQ_BASE_URL": orq_gateway.base_url}
+
+    finished = run_cli("demo", env=env)
+
+    assert finished.returncode == 1
+    (line,) = finished.stderr.splitlines()
+    assert line.startswith(f"orq-embeddings demo: {orq_gateway.base_url} refused the demo: ")
+    assert "401" in line
+    assert line.endswith("to run offline on a local gateway, unset ORQ_API_KEY")
+    assert "sk-a-wrong-key" not in finished.stdout + finished.stderr

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,6 +14,7 @@ import pytest
 
 from orq_embeddings.cli import build_parser, main
 from orq_embeddings.gateway.command import config_from
+from tests.support.command_line import start_gateway, stop
 
 from .conftest import SMALL
 
@@ -31,42 +30,6 @@ GATEWAY_FLAGS = [
     "--seed",
     "--log-level",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_gateway(*args: str) -> tuple[subprocess.Popen[str], str]:
-    """Run the CLI in a child process; return it and its root URL once it answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "orq_embeddings.cli", "gateway", "--port", str(port), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/", timeout=1)
-            return process, url
-        except httpx.TransportError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.05)
-    process.kill()
-    output = process.communicate()[0]
-    pytest.fail(f"the gateway did not start:\n{output}")
-
-
-def stop(process: subprocess.Popen[str]) -> str:
-    process.terminate()
-    output, _ = process.communicate(timeout=10)
-    return output
 
 
 def test_the_gateway_command_serves_until_terminated():
@@ -130,6 +93,16 @@ def test_help_runs_as_a_command():
     )
 
     assert "--api-key" in result.stdout and "Config file" in result.stdout
+
+
+def test_ctrl_c_stops_the_gateway_with_status_130_and_one_line():
+    process, _ = start_gateway("--log-level", "warning")
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=10)
+
+    assert process.returncode == 130
+    assert "Traceback" not in output
+    assert output.splitlines()[-1] == "orq-embeddings gateway: stopped (Ctrl-C)"
 
 
 @pytest.mark.parametrize(

@@ -130,3 +130,15 @@ def test_committed_notebook_holds_the_outputs_of_a_clean_offline_run(path):
 def test_committed_notebook_has_no_timestamps(path):
     notebook = nbformat.read(path, as_version=4)
     assert [cell.id for cell in code_cells(notebook) if "execution" in cell.metadata] == []
+
+
+def test_the_committed_notebook_is_what_make_notebooks_writes(executed, request, tmp_path):
+    """Outputs in git are a clean run's, byte for byte: ``make notebooks`` leaves no change."""
+    committed: Path = request.node.callspec.params["executed"]
+    rewritten = tmp_path / committed.name
+
+    execute_script.save(executed, rewritten)
+
+    assert rewritten.read_text() == committed.read_text(), (
+        f"{committed.name} holds outputs a run does not reproduce: run `make notebooks`, commit"
+    )

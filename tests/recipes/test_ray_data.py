@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
+import os
 import pickle
+import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +21,10 @@ from llama_index_orq import OrqEmbedding
 from orq_embeddings import OrqEmbeddingsClient
 
 ray = pytest.importorskip("ray")
-RECIPE_PATH = Path(__file__).resolve().parents[2] / "examples" / "ray_data_embed.py"
+pq = pytest.importorskip("pyarrow.parquet")
+ROOT = Path(__file__).resolve().parents[2]
+RECIPE_PATH = ROOT / "examples" / "ray_data_embed.py"
+DOC_PATH = ROOT / "docs" / "ray-data.md"
 MODEL = "openai/text-embedding-3-small"
 
 
@@ -38,6 +47,61 @@ def local_ray():
     )
     yield
     ray.shutdown()
+
+
+def documented_commands() -> list[list[str]]:
+    """The shell commands docs/ray-data.md tells users to run, each split as a shell would."""
+    block = re.search(r"```bash\n(.*?)```", DOC_PATH.read_text(), re.DOTALL)
+    assert block, "docs/ray-data.md shows no command running the recipe"
+    lines = block.group(1).splitlines()
+    assert all(line.startswith("python examples/ray_data_embed.py ") for line in lines), lines
+    return [shlex.split(line) for line in lines]
+
+
+def write_corpus(folder: Path, name: str, texts: list[str]) -> list[object]:
+    """The corpus file a documented command names; returns the ids its rows should keep."""
+    if name.endswith(".txt"):
+        (folder / name).write_text("\n".join(texts) + "\n")
+        return list(range(1, len(texts) + 1))
+    assert name.endswith(".jsonl"), name
+    ids = [f"doc-{n:03}" for n in range(len(texts))]
+    rows = [json.dumps({"doc_id": i, "text": t}) for i, t in zip(ids, texts, strict=True)]
+    (folder / name).write_text("\n".join(rows) + "\n")
+    return ids
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("command", documented_commands(), ids=lambda command: command[2])
+def test_the_documented_commands_run_at_their_defaults_and_keep_the_ids(
+    command, tmp_path, orq_gateway
+):
+    """As written in the doc, in a folder holding the corpus it names, on 2 cores or more.
+
+    With a whole CPU per worker, the two workers reserved both CPUs of a 2-core machine and the
+    stage reading the .jsonl was never scheduled: the command hung.
+    """
+    python, script, corpus, *flags = command
+    assert python == "python"
+    texts = [f"line {n} about {'rivers' if n % 3 else 'mountains'}" for n in range(1, 41)]
+    ids = write_corpus(tmp_path, corpus, texts)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    env = {**os.environ, "ORQ_API_KEY": "sk-ray-recipe", "ORQ_BASE_URL": orq_gateway.base_url}
+
+    finished = subprocess.run(
+        [sys.executable, script, corpus, *flags],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    table = pq.read_table(tmp_path / "embeddings.parquet").sort_by("id")
+    assert table.column("id").to_pylist() == ids
+    assert table.column("text").to_pylist() == texts
+    expected = OrqEmbeddingsClient(MODEL, base_url=orq_gateway.base_url).embed_numpy(texts)
+    np.testing.assert_array_equal(np.stack(table.column("embedding").to_numpy(False)), expected)
 
 
 def test_map_batches_embeds_every_row_with_the_right_vector(local_ray, orq_gateway):

@@ -1,0 +1,160 @@
+"""The wheel installed as users install it, one extra at a time, each in a fresh venv.
+
+In each install: every ``--help`` works; what the install brings imports, and what it lacks
+raises (or exits 2 with) one line naming the ``pip install`` to run; and one real
+``orq-embeddings embed`` runs against a local gateway on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.support.command_line import DEV_COMMAND, start_gateway, stop
+
+from .installs import Install, Venv, make_venv, other_pythons
+
+# Building the venvs takes most of it: pip's cache keeps each install to seconds.
+pytestmark = pytest.mark.timeout(600)
+
+INSTALLS = [
+    Install(),
+    Install(("langchain",)),
+    Install(("llama-index",)),
+    Install(("gateway",)),
+    Install(("all",)),
+    # The core install on every other supported Python this machine has.
+    *(Install(python=python) for python in other_pythons()),
+]
+MODEL = "openai/text-embedding-3-small"
+
+#: Imports the core and each adapter, and starts the local gateway, in the install; prints the
+#: outcome of each.
+PROBE = """
+import json
+import orq_embeddings
+outcome = {"orq_embeddings": orq_embeddings.__file__}
+def attempt(name, action):
+    try:
+        action()
+        outcome[name] = "ok"
+    except ImportError as error:
+        outcome[name] = f"{type(error).__name__}: {error}"
+def import_the_core():
+    from orq_embeddings import OrqEmbeddingsClient, OrqOptions
+    from orq_embeddings.bulk import run_bulk_job
+    from orq_embeddings.gateway import GatewayConfig, LocalGateway
+attempt("the core", import_the_core)
+attempt("langchain_orq", lambda: __import__("langchain_orq").OrqEmbeddings)
+attempt("llama_index_orq", lambda: __import__("llama_index_orq").OrqEmbedding)
+def start_the_local_gateway():
+    from orq_embeddings.gateway import LocalGateway
+    with LocalGateway():
+        pass
+attempt("the local gateway", start_the_local_gateway)
+print(json.dumps(outcome))
+"""
+
+
+@pytest.fixture(scope="module", params=INSTALLS, ids=lambda install: install.id)
+def installed(request, distributions, tmp_path_factory) -> Venv:
+    install: Install = request.param
+    return make_venv(tmp_path_factory.mktemp(f"venv-{install.id}"), install, distributions.wheel)
+
+
+def one_line(text: str) -> str:
+    lines = text.splitlines()
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", [[], ["gateway"], ["embed"], ["demo"]], ids=" ".join)
+def test_every_help_works(installed, args):
+    finished = installed.run("orq-embeddings", *args, "--help")
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.startswith(f"usage: {' '.join(['orq-embeddings', *args])} ")
+    assert finished.stderr == ""
+
+
+def test_each_adapter_and_the_gateway_import_or_name_the_extra_to_install(installed):
+    finished = installed.run("python", "-c", PROBE)
+    assert finished.returncode == 0, finished.stderr
+    outcome = json.loads(finished.stdout)
+    assert Path(outcome["orq_embeddings"]).is_relative_to(installed.path)  # the wheel's, not ours
+
+    assert outcome["the core"] == "ok"  # every install: the client, bulk jobs, gateway config
+    expected = {
+        "langchain_orq": "langchain",
+        "llama_index_orq": "llama-index",
+        "the local gateway": "gateway",
+    }
+    for name, extra in expected.items():
+        if installed.install.has(extra):
+            assert outcome[name] == "ok"
+        else:
+            assert outcome[name].startswith(f"MissingExtraError: {name} needs ")
+            assert outcome[name].endswith(f'run pip install "orq-embeddings[{extra}]"')
+
+
+def test_the_gateway_command_runs_or_names_its_extra(installed):
+    if installed.install.has("gateway"):
+        process, url = start_gateway("--log-level", "warning", command=[str(installed.cli)])
+        output = stop(process)
+        assert f"listening on {url}" in output
+    else:
+        finished = installed.run("orq-embeddings", "gateway", "--port", "0")
+        assert finished.returncode == 2
+        assert one_line(finished.stderr) == (
+            "orq-embeddings gateway: this command needs uvicorn and httptools, which are not "
+            'installed: run pip install "orq-embeddings[gateway]"'
+        )
+
+
+def test_the_demo_runs_offline_or_names_the_extras_to_install(installed):
+    missing = [extra for extra in ("langchain", "llama-index") if not installed.install.has(extra)]
+    finished = installed.run("orq-embeddings", "demo")
+
+    if missing:
+        assert finished.returncode == 2
+        assert one_line(finished.stderr).endswith(
+            f'run pip install "orq-embeddings[{",".join(missing)}]"'
+        )
+    else:
+        assert finished.returncode == 0, finished.stderr
+        assert "12 of 12 answers are the expected passage." in finished.stdout
+
+
+@pytest.fixture
+def gateway_url(installed) -> Iterator[str]:
+    """A local gateway: the install's own when it has the extra, else the dev environment's."""
+    command = [str(installed.cli)] if installed.install.has("gateway") else DEV_COMMAND
+    process, url = start_gateway("--log-level", "warning", command=command)
+    yield url
+    stop(process)
+
+
+def test_embed_writes_vectors_from_a_local_gateway(installed, gateway_url, tmp_path: Path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("a first text\na second text\na third text\n")
+    output = tmp_path / "vectors.npy"
+
+    finished = installed.run(
+        "orq-embeddings",
+        "embed",
+        corpus,
+        "-o",
+        output,
+        "--model",
+        MODEL,
+        "--base-url",
+        f"{gateway_url}/v2/router",
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert np.load(output).shape == (3, 1536)
+    assert f"wrote 3 vectors of 1536 dimensions to {output}" in finished.stderr
