@@ -48,9 +48,9 @@ if TYPE_CHECKING:
         RetryOptions,
         WeightedModel,
     )
-    from .responses import Usage
     from .results import BatchReport, EmbeddedBatch, EmbeddingResult, MixedModelsWarning
     from .retry import RetryPolicy
+    from .vector_decoding import Usage
 
 # Names resolve on first use, so importing a submodule (the pytest plugin of the local gateway,
 # loaded by every pytest run where this package is installed) does not import the HTTP client,
@@ -97,7 +97,7 @@ _EXPORTS = {
     "RetryPolicy": "retry",
     "ServerError": "errors",
     "UnsupportedOptionError": "errors",
-    "Usage": "responses",
+    "Usage": "vector_decoding",
     "WeightedModel": "options",
 }
 

@@ -27,7 +27,6 @@ from concurrent.futures import Future
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-import numpy as np
 from pydantic import SecretStr
 from typing_extensions import Unpack
 
@@ -47,23 +46,25 @@ from .dialects import Dialect, encode_request, request_template
 from .errors import (
     ConfigurationError,
     ConfigurationProblem,
-    InvalidResponseError,
     OrqError,
     attach_note,
 )
 from .inputs import EmbeddingInput, check_inputs
 from .options import EmbeddingSettings, EncodingFormat, OrqOptions
-from .responses import (
-    BatchEmbeddings,
-    RawResponse,
-    Vectors,
-    decode_embeddings,
-    raise_for_status,
+from .raw_response import RawResponse
+from .responses import ResponseReader
+from .results import (
+    ArrayFiller,
+    CallChecks,
+    EmbeddedBatch,
+    EmbeddingResult,
+    ListCollector,
+    OnBatch,
 )
-from .results import BatchReport, EmbeddedBatch, EmbeddingResult, float_lists, warn_if_mixed
 from .retry import RetryPolicy
 from .settings import ClientSettings, ClientSettingsArgs
 from .validation_errors import validated
+from .vector_decoding import BatchEmbeddings, Vectors
 
 logger = logging.getLogger("orq_embeddings")
 
@@ -72,8 +73,6 @@ logger = logging.getLogger("orq_embeddings")
 _LOOKAHEAD_PER_SLOT = 2
 #: Response bodies larger than this are decoded off the event loop, so it stays responsive.
 _DECODE_OFF_LOOP_BYTES = 1 << 20
-
-OnBatch = Callable[[BatchReport], None]
 
 
 class _Fetched(NamedTuple):
@@ -208,7 +207,7 @@ class OrqEmbeddingsClient:
         self._connections = connections
         self._template = request_template(settings, config.wire_dialect)
         self._url = config.embeddings_url
-        self._host = urlsplit(config.base_url).netloc
+        self._reader = ResponseReader(config.embeddings_url, urlsplit(config.base_url).netloc)
         self._headers = _request_headers(config)
 
     # -- copies, pickling, closing ---------------------------------------------------------
@@ -300,7 +299,7 @@ class OrqEmbeddingsClient:
             OrqTimeoutError, OrqConnectionError: when every attempt timed out or broke.
             InvalidResponseError: when a response did not fit its batch.
         """
-        collected = _Collected()
+        collected = ListCollector()
         for embedded in self.iter_batches(inputs, on_batch=on_batch):
             collected.add(embedded)
         return collected.result()
@@ -309,7 +308,7 @@ class OrqEmbeddingsClient:
         self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
     ) -> EmbeddingResult:
         """Async :meth:`embed`."""
-        collected = _Collected()
+        collected = ListCollector()
         async for embedded in self.aiter_batches(inputs, on_batch=on_batch):
             collected.add(embedded)
         return collected.result()
@@ -330,7 +329,7 @@ class OrqEmbeddingsClient:
         Memory stays near the size of the output: batches are copied in as they finish and no
         per-float Python objects are made.
         """
-        filled = _Filled(len(inputs), self.settings.dimensions)
+        filled = ArrayFiller(len(inputs), self.settings.dimensions)
         for embedded in self.iter_batches(inputs, on_batch=on_batch):
             filled.add(embedded)
         return filled.array()
@@ -339,7 +338,7 @@ class OrqEmbeddingsClient:
         self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
     ) -> Vectors:
         """Async :meth:`embed_numpy`."""
-        filled = _Filled(len(inputs), self.settings.dimensions)
+        filled = ArrayFiller(len(inputs), self.settings.dimensions)
         async for embedded in self.aiter_batches(inputs, on_batch=on_batch):
             filled.add(embedded)
         return filled.array()
@@ -353,10 +352,11 @@ class OrqEmbeddingsClient:
         memory is bounded however long ``inputs`` is.
         """
         batches = self._plan(inputs)
-        checks = _CallChecks(self.settings, on_batch)
+        checks = CallChecks(self.settings, on_batch)
         waits = _RetryWaits(self.config.retry_wait_budget)
         for fetched in self._send_all(inputs, batches, waits):
-            yield checks.accept(fetched, self._decode(fetched))
+            embeddings = self._decode(fetched)
+            yield checks.accept(fetched.batch, embeddings, fetched.attempts, fetched.failures)
         checks.finish()
 
     async def aiter_batches(
@@ -364,10 +364,11 @@ class OrqEmbeddingsClient:
     ) -> AsyncIterator[EmbeddedBatch]:
         """Async :meth:`iter_batches`."""
         batches = self._plan(inputs)
-        checks = _CallChecks(self.settings, on_batch)
+        checks = CallChecks(self.settings, on_batch)
         waits = _RetryWaits(self.config.retry_wait_budget)
         async for fetched in self._asend_all(inputs, batches, waits):
-            yield checks.accept(fetched, await self._adecode(fetched))
+            embeddings = await self._adecode(fetched)
+            yield checks.accept(fetched.batch, embeddings, fetched.attempts, fetched.failures)
         checks.finish()
 
     # -- planning and sending ------------------------------------------------------------------
@@ -425,7 +426,7 @@ class OrqEmbeddingsClient:
                 with self._connections.slots:
                     response = transport.post(self._url, body, self._headers, self.config.timeout)
                 _log_response(batch, response)
-                raise_for_status(response, self._host)
+                self._reader.check(response)
                 return _Fetched(batch, response, attempt, tuple(failures))
             except OrqError as error:
                 self._sleep(self._delay_or_raise(error, attempt, batch, waits))
@@ -446,7 +447,7 @@ class OrqEmbeddingsClient:
                         self._url, body, self._headers, self.config.timeout
                     )
                 _log_response(batch, response)
-                raise_for_status(response, self._host)
+                self._reader.check(response)
                 return _Fetched(batch, response, attempt, tuple(failures))
             except OrqError as error:
                 await self._async_sleep(self._delay_or_raise(error, attempt, batch, waits))
@@ -455,12 +456,7 @@ class OrqEmbeddingsClient:
 
     def _decode(self, fetched: _Fetched) -> BatchEmbeddings:
         """The vectors of a successful response. A malformed one is final: it is not retried."""
-        try:
-            return decode_embeddings(fetched.response, fetched.batch)
-        except InvalidResponseError as error:
-            where = f"{fetched.batch.describe()}, after {fetched.attempts} attempt(s)"
-            attach_note(error, f"{where} to {self._url}")
-            raise
+        return self._reader.vectors(fetched.response, fetched.batch, fetched.attempts)
 
     async def _adecode(self, fetched: _Fetched) -> BatchEmbeddings:
         """:meth:`_decode`, in a worker thread for a large body so the event loop stays free."""
@@ -518,91 +514,6 @@ class OrqEmbeddingsClient:
             for task in window:
                 task.cancel()
             await asyncio.gather(*window, return_exceptions=True)
-
-
-class _CallChecks:
-    """Checks one call's batches against the settings and each other, and reports each one."""
-
-    def __init__(self, settings: EmbeddingSettings, on_batch: OnBatch | None) -> None:
-        self._asked_dimensions = settings.dimensions
-        self._on_batch = on_batch
-        self._width: int | None = None
-        self._first_model: str | None = None
-        self._reports: list[BatchReport] = []
-
-    def accept(self, fetched: _Fetched, embeddings: BatchEmbeddings) -> EmbeddedBatch:
-        batch = fetched.batch
-        width = embeddings.vectors.shape[1]
-        served = embeddings.model or "the model"
-        if self._asked_dimensions is not None and width != self._asked_dimensions:
-            raise InvalidResponseError(
-                f"asked for {self._asked_dimensions} dimensions, but {served} returned "
-                f"vectors of {width}; the model may not support shortening",
-                batch=batch.describe(),
-                trace_id=embeddings.trace_id,
-            )
-        if self._width is not None and width != self._width:
-            raise InvalidResponseError(
-                f"{served} returned vectors of {width} dimensions, but earlier batches of this "
-                f"call had {self._width} (served by {self._first_model or 'another model'}); "
-                "vectors of different models must not be mixed",
-                batch=batch.describe(),
-                trace_id=embeddings.trace_id,
-            )
-        if self._width is None:
-            self._width, self._first_model = width, embeddings.model
-        report = BatchReport(
-            batch,
-            embeddings.model,
-            embeddings.usage,
-            embeddings.trace_id,
-            fetched.attempts,
-            span_id=embeddings.span_id,
-            failures=fetched.failures,
-        )
-        self._reports.append(report)
-        if self._on_batch is not None:
-            self._on_batch(report)
-        return EmbeddedBatch(embeddings.vectors, report)
-
-    def finish(self) -> None:
-        warn_if_mixed(self._reports)
-
-
-class _Collected:
-    """Vectors of a call as lists of floats, the form LangChain and LlamaIndex expect."""
-
-    def __init__(self) -> None:
-        self._vectors: list[list[float]] = []
-        self._reports: list[BatchReport] = []
-
-    def add(self, embedded: EmbeddedBatch) -> None:
-        self._vectors.extend(float_lists(embedded.vectors))
-        self._reports.append(embedded.report)
-
-    def result(self) -> EmbeddingResult:
-        return EmbeddingResult(self._vectors, tuple(self._reports))
-
-
-class _Filled:
-    """Vectors of a call copied into one preallocated float32 array."""
-
-    def __init__(self, count: int, dimensions: int | None) -> None:
-        self._count = count
-        self._dimensions = dimensions
-        self._array: Vectors | None = None
-
-    def add(self, embedded: EmbeddedBatch) -> None:
-        if self._array is None:
-            width = embedded.vectors.shape[1]
-            self._array = np.empty((self._count, width), dtype=np.float32)
-        batch = embedded.report.batch
-        self._array[batch.start : batch.stop] = embedded.vectors
-
-    def array(self) -> Vectors:
-        if self._array is None:
-            return np.empty((0, self._dimensions or 0), dtype=np.float32)
-        return self._array
 
 
 #: The retry limits a RetryPolicy and the config both hold; the config says what the client does.

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from ..dialects import Dialect
 
 # The core's names for orq's trace headers, re-exported: the gateway sends what the client reads.
-from ..responses import SPAN_ID_HEADER as SPAN_ID_HEADER
-from ..responses import TRACE_ID_HEADER as TRACE_ID_HEADER
+from ..raw_response import SPAN_ID_HEADER as SPAN_ID_HEADER
+from ..raw_response import TRACE_ID_HEADER as TRACE_ID_HEADER
 from .asgi import (
     Receive,
     Scope,
