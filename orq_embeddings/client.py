@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import threading
 import time
-from collections import deque
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -23,7 +21,6 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from concurrent.futures import Future
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -50,6 +47,7 @@ from .errors import (
     attach_note,
 )
 from .inputs import EmbeddingInput, check_inputs
+from .lookahead import LookAhead, runs_inline
 from .options import EmbeddingSettings, EncodingFormat, OrqOptions
 from .raw_response import RawResponse
 from .responses import ResponseReader
@@ -61,16 +59,13 @@ from .results import (
     ListCollector,
     OnBatch,
 )
-from .retry import RetryPolicy
+from .retry import RetryBudget, RetryPolicy
 from .settings import ClientSettings, ClientSettingsArgs
 from .validation_errors import validated
 from .vector_decoding import BatchEmbeddings, Vectors
 
 logger = logging.getLogger("orq_embeddings")
 
-#: Batches submitted ahead of the one being consumed, per concurrency slot: keeps every slot busy
-#: while bounding how many finished batches wait in memory.
-_LOOKAHEAD_PER_SLOT = 2
 #: Response bodies larger than this are decoded off the event loop, so it stays responsive.
 _DECODE_OFF_LOOP_BYTES = 1 << 20
 
@@ -82,27 +77,6 @@ class _Fetched(NamedTuple):
     response: RawResponse
     attempts: int
     failures: tuple[OrqError, ...] = ()
-
-
-class _RetryWaits:
-    """The seconds one call has spent waiting between retries, against its budget.
-
-    Shared by the call's batches, which may wait at once (threads, or tasks of one loop): a wait
-    is taken whole or not at all, under a lock.
-    """
-
-    def __init__(self, budget: float) -> None:
-        self.budget = budget
-        self.spent = 0.0
-        self._lock = threading.Lock()
-
-    def take(self, seconds: float) -> bool:
-        """Count a wait of ``seconds`` against the budget; False (counting none) past it."""
-        with self._lock:
-            if self.spent + seconds > self.budget:
-                return False
-            self.spent += seconds
-            return True
 
 
 class OrqEmbeddingsClient:
@@ -353,7 +327,7 @@ class OrqEmbeddingsClient:
         """
         batches = self._plan(inputs)
         checks = CallChecks(self.settings, on_batch)
-        waits = _RetryWaits(self.config.retry_wait_budget)
+        waits = RetryBudget(self.config.retry_wait_budget)
         for fetched in self._send_all(inputs, batches, waits):
             embeddings = self._decode(fetched)
             yield checks.accept(fetched.batch, embeddings, fetched.attempts, fetched.failures)
@@ -365,7 +339,7 @@ class OrqEmbeddingsClient:
         """Async :meth:`iter_batches`."""
         batches = self._plan(inputs)
         checks = CallChecks(self.settings, on_batch)
-        waits = _RetryWaits(self.config.retry_wait_budget)
+        waits = RetryBudget(self.config.retry_wait_budget)
         async for fetched in self._asend_all(inputs, batches, waits):
             embeddings = await self._adecode(fetched)
             yield checks.accept(fetched.batch, embeddings, fetched.attempts, fetched.failures)
@@ -383,7 +357,7 @@ class OrqEmbeddingsClient:
         return encode_request(self._template, inputs[batch.start : batch.stop])
 
     def _delay_or_raise(
-        self, error: OrqError, attempt: int, batch: Batch, waits: _RetryWaits
+        self, error: OrqError, attempt: int, batch: Batch, waits: RetryBudget
     ) -> float:
         """How long to wait before retrying ``batch``, or raise the error if it is final.
 
@@ -412,7 +386,7 @@ class OrqEmbeddingsClient:
         )
         return delay
 
-    def _send(self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: _RetryWaits) -> _Fetched:
+    def _send(self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget) -> _Fetched:
         """Post ``batch`` until it succeeds or the retry policy gives up; leave it undecoded.
 
         The caller's thread decodes (:meth:`_decode`), so this one is free for the next batch as
@@ -434,7 +408,7 @@ class OrqEmbeddingsClient:
         raise AssertionError("unreachable")
 
     async def _asend(
-        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: _RetryWaits
+        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
     ) -> _Fetched:
         """Async :meth:`_send`."""
         body = self._encode(inputs, batch)
@@ -465,55 +439,50 @@ class OrqEmbeddingsClient:
         return self._decode(fetched)
 
     def _send_all(
-        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: _RetryWaits
+        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: RetryBudget
     ) -> Iterator[_Fetched]:
         """Send every batch, ``max_concurrency`` at a time, yielding responses in batch order."""
-        if len(batches) <= 1 or self.config.max_concurrency == 1:
-            for batch in batches:
-                yield self._send(inputs, batch, waits)
+        if runs_inline(batches, self.config.max_concurrency):
+            yield from (self._send(inputs, batch, waits) for batch in batches)
             return
         executor = self._connections.executor()
-        upcoming = iter(batches)
-        lookahead = _LOOKAHEAD_PER_SLOT * self.config.max_concurrency
-        window: deque[Future[_Fetched]] = deque(
-            executor.submit(self._send, inputs, batch, waits)
-            for batch in itertools.islice(upcoming, lookahead)
+        window = LookAhead(
+            batches,
+            self.config.max_concurrency,
+            lambda batch: executor.submit(self._send, inputs, batch, waits),
         )
         try:
-            while window:
-                sent = window.popleft().result()
-                for batch in itertools.islice(upcoming, 1):
-                    window.append(executor.submit(self._send, inputs, batch, waits))
+            while (head := window.head()) is not None:
+                sent = head.result()
+                window.advance()
                 yield sent
         finally:
-            for future in window:
+            for future in window.abandon():
                 future.cancel()
 
     async def _asend_all(
-        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: _RetryWaits
+        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: RetryBudget
     ) -> AsyncIterator[_Fetched]:
         """Async :meth:`_send_all`: tasks on the running loop, awaited in batch order."""
-        if len(batches) <= 1:
+        if runs_inline(batches, self.config.max_concurrency):
             for batch in batches:
                 yield await self._asend(inputs, batch, waits)
             return
-        upcoming = iter(batches)
-        lookahead = _LOOKAHEAD_PER_SLOT * self.config.max_concurrency
-        window: deque[asyncio.Task[_Fetched]] = deque(
-            asyncio.ensure_future(self._asend(inputs, batch, waits))
-            for batch in itertools.islice(upcoming, lookahead)
+        window = LookAhead(
+            batches,
+            self.config.max_concurrency,
+            lambda batch: asyncio.ensure_future(self._asend(inputs, batch, waits)),
         )
         try:
-            while window:
-                sent = await window[0]
-                window.popleft()
-                for batch in itertools.islice(upcoming, 1):
-                    window.append(asyncio.ensure_future(self._asend(inputs, batch, waits)))
+            while (head := window.head()) is not None:
+                sent = await head
+                window.advance()
                 yield sent
         finally:
-            for task in window:
+            abandoned = window.abandon()
+            for task in abandoned:
                 task.cancel()
-            await asyncio.gather(*window, return_exceptions=True)
+            await asyncio.gather(*abandoned, return_exceptions=True)
 
 
 #: The retry limits a RetryPolicy and the config both hold; the config says what the client does.
