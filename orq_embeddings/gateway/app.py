@@ -4,12 +4,15 @@ Paths: ``/v2/router/embeddings`` and ``/v3/router/embeddings`` speak the router 
 ``/v2/gateway/embeddings`` the gateway dialect; ``/_local_gateway/...`` are the control endpoints
 (:mod:`orq_embeddings.gateway.control`); anything else is a 404 with an orq-style body.
 
-An embeddings request goes through, in order: method (405), API key (401), body size (413),
-validation (400), response faults, the exact-match cache, then routing (404 for an unknown
-model, 400 for ``dimensions`` a model cannot give, the last failure when every model failed).
+An embeddings request goes through, in order: method (405), API key (401), the rate limit
+(429, when ``requests_per_minute`` is set), body size (413), validation (400), the batch limit
+(400, when ``max_inputs_per_request`` is set), response faults, the exact-match cache, then
+routing (404 for an unknown model, 400 for ``dimensions`` a model cannot give, the last failure
+when every model failed).
 Every answer carries ``x-orq-trace-id`` and ``x-orq-trace-span-id``; a request that asked for the
 cache also carries ``x-local-gateway-cache: hit`` or ``miss``, a header of the local gateway's own
-(orq's name for it is not published).
+(orq's name for it is not published). With a rate limit, every answer to a request it counted
+carries ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset``.
 """
 
 from __future__ import annotations
@@ -36,13 +39,15 @@ from .asgi import (
     send_response,
     serve_lifespan,
 )
+from .batch_limit import batch_refusal
 from .cache import DEFAULT_TTL_SECONDS, cache_key
 from .config import GatewayConfig
 from .control import CONTROL_PREFIX, answer_control
 from .errors import GatewayError
 from .faults import ResponseFault
 from .gateway_state import CachedResponse, GatewayState
-from .request_log import CacheOutcome, RecordedRequest, redacted
+from .rate_limit import rate_key
+from .request_log import CacheOutcome, GatewayLimit, RecordedRequest, redacted
 from .routing import Attempt, RoutingFailure
 from .success_body import TRUNCATED_BODY, embeddings_body
 from .tokens import count_tokens
@@ -80,6 +85,8 @@ class _Notes:
     served_model: str | None = None
     cache: CacheOutcome | None = None
     attempts: tuple[Attempt, ...] = ()
+    rate_limit_headers: dict[str, str] = field(default_factory=dict)
+    refused_by: GatewayLimit | None = None
 
     def recorded(self, path: str, status: int) -> RecordedRequest:
         request = self.request
@@ -95,6 +102,7 @@ class _Notes:
             identity=None if identity is None else identity.model_dump(mode="json"),
             cache=self.cache,
             attempts=self.attempts,
+            refused_by=self.refused_by,
         )
 
 
@@ -103,7 +111,8 @@ class GatewayApp:
 
     Args:
         config: its settings (defaults: no API key, OpenAI's input limit, no faults).
-        clock: monotonic seconds for cache expiry; inject one to step past a ttl in a test.
+        clock: monotonic seconds for cache expiry and the rate-limit window; inject one to step
+            past a ttl or a minute in a test.
     """
 
     def __init__(
@@ -160,6 +169,7 @@ class GatewayApp:
         else:
             response.headers[TRACE_ID_HEADER] = notes.trace_id
             response.headers[SPAN_ID_HEADER] = notes.span_id
+            response.headers.update(notes.rate_limit_headers)
             await send_response(send, response.status, response.body, response.headers)
         identity = None if notes.request is None else notes.request.options.identity
         self.state.record(notes.recorded(scope["path"], response.status), identity)
@@ -170,10 +180,15 @@ class GatewayApp:
         if scope["method"] != "POST":
             raise GatewayError(405, f"{scope['method']} is not allowed here; send a POST")
         self._authenticate(notes.headers)
+        self._admit(notes)
         notes.body = await read_body(receive, notes.headers, self.config.max_body_bytes)
         request = notes.request = parse_request(
             notes.body, dialect, max_inputs=self.config.max_inputs
         )
+        refusal = batch_refusal(len(request.inputs), self.config.max_inputs_per_request)
+        if refusal is not None:
+            notes.refused_by = "max_inputs_per_request"
+            raise refusal
         fault = self.state.faults.response_fault(request.model)
         if fault is not None:
             if fault.latency_ms:
@@ -211,6 +226,20 @@ class GatewayApp:
         notes.served_model = served.model.id
         tokens = sum(count_tokens(item) for item in request.inputs)
         return served.model.id, embeddings_body(served.model.served_name, served.vectors, tokens)
+
+    def _admit(self, notes: _Notes) -> None:
+        """Count the request against its API key's rate limit, or refuse it with a 429.
+
+        Without ``requests_per_minute`` there is no limit and nothing is counted.
+        """
+        limiter = self.state.rate_limiter
+        if limiter is None:
+            return
+        decision = limiter.admit(rate_key(notes.headers))
+        notes.rate_limit_headers = decision.headers()
+        if not decision.admitted:
+            notes.refused_by = "requests_per_minute"
+            raise decision.refusal()
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
         """Raise a 401 unless the request carries this gateway's key (when it has one)."""

@@ -28,6 +28,7 @@ _EPILOG = f"""\
 Config file (JSON; every key optional; flags given on the command line win):
   {{"api_key": "...", "max_inputs": 2048, "max_body_bytes": 16777216,
    "retry_backoff_seconds": 0, "seed": 7,
+   "requests_per_minute": 60, "max_inputs_per_request": 16,
    "models": [{{"id": "acme/embed-x", "dimensions": 768, "shortening": false}}],
    "faults": {{"provider": [{{"model": "openai/text-embedding-3-small", "status": 503,
                             "times": 2}}],
@@ -74,6 +75,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="largest request body accepted; larger is a 413 (default: 16 MiB)",
     )
+    parser.add_argument(
+        "--requests-per-minute",
+        type=int,
+        metavar="N",
+        help="requests each API key may send in any 60 s (rolling window, as orq limits a "
+        "workspace); more is a 429 with Retry-After and X-RateLimit-* headers, whose Reset is "
+        "seconds until a slot frees (default: no limit)",
+    )
+    parser.add_argument(
+        "--max-inputs-per-request",
+        type=int,
+        metavar="N",
+        help="play a provider with a small batch limit: a larger batch is a 400 'Too many inputs. "
+        "The max number of inputs is N.', as Azure OpenAI answers (default: no limit)",
+    )
     backoff = parser.add_mutually_exclusive_group()
     backoff.add_argument(
         "--retry-backoff",
@@ -116,6 +132,8 @@ def config_from(args: argparse.Namespace) -> GatewayConfig:
         "api_key": args.api_key,
         "max_inputs": args.max_inputs,
         "max_body_bytes": args.max_body_bytes,
+        "requests_per_minute": args.requests_per_minute,
+        "max_inputs_per_request": args.max_inputs_per_request,
         "retry_backoff_seconds": args.retry_backoff,
         "seed": args.seed,
     }
@@ -150,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
         f"  router dialect:  {url}/v2/router   (e.g. ORQ_BASE_URL={url}/v2/router)\n"
         f"  gateway dialect: {url}/v2/gateway\n"
         f"  API key: {key_note}\n"
+        f"{_limits_note(config)}"
         "  Ctrl-C to stop",
         flush=True,
     )
@@ -158,3 +177,13 @@ def run(args: argparse.Namespace) -> int:
             sockets=[sock]
         )
     return 0
+
+
+def _limits_note(config: GatewayConfig) -> str:
+    """The start-up banner's line naming the limits set, or nothing when none is."""
+    limits = []
+    if config.requests_per_minute is not None:
+        limits.append(f"{config.requests_per_minute} requests per minute per API key")
+    if config.max_inputs_per_request is not None:
+        limits.append(f"{config.max_inputs_per_request} inputs per request")
+    return f"  limits: {', '.join(limits)}\n" if limits else ""

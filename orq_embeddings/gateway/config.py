@@ -8,6 +8,8 @@ A config file is this model as JSON; every field is optional::
       "max_body_bytes": 16777216,
       "retry_backoff_seconds": 0,
       "seed": 7,
+      "requests_per_minute": 60,
+      "max_inputs_per_request": 16,
       "models": [{"id": "acme@openai/text-embedding-3-small", "dimensions": 1536,
                   "shortening": true}],
       "faults": {
@@ -43,6 +45,13 @@ class GatewayConfig(BaseModel):
             401); when unset, any key or none is accepted.
         max_inputs: the most inputs one request may carry (more is a 400).
         max_body_bytes: the largest request body accepted (larger is a 413).
+        requests_per_minute: when set, each API key (requests without one share a bucket) may
+            send this many requests in any 60 s, as orq limits a workspace; more is a 429 with
+            ``Retry-After`` and ``X-RateLimit-*`` (:mod:`~orq_embeddings.gateway.rate_limit`).
+            Unset: no limit.
+        max_inputs_per_request: when set, a batch larger than this is refused as Azure OpenAI
+            refuses one (:mod:`~orq_embeddings.gateway.batch_limit`), to play a provider with a
+            small batch limit. Unset: no limit beyond ``max_inputs``.
         retry_backoff_seconds: the wait before the gateway's first retry of a model, doubling
             after, each +-25% at random. 1 emulates orq's backoff (about 1, 2, 4, 8, 16 s;
             ``orq-embeddings gateway --orq-backoff``); the default 0 retries at once, which keeps
@@ -60,6 +69,8 @@ class GatewayConfig(BaseModel):
     api_key: SecretStr | None = None
     max_inputs: int = Field(default=DEFAULT_MAX_INPUTS, ge=1)
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1)
+    requests_per_minute: int | None = Field(default=None, ge=1)
+    max_inputs_per_request: int | None = Field(default=None, ge=1)
     retry_backoff_seconds: float = Field(default=0.0, ge=0)
     seed: int | None = None
     request_log_size: int = Field(default=1000, ge=0)

@@ -12,6 +12,7 @@ from .cache import ExactMatchCache
 from .catalogue import Catalogue
 from .config import GatewayConfig
 from .faults import FaultBook
+from .rate_limit import RollingWindowLimiter
 from .request_log import Counters, RecordedRequest
 from .routing import Router
 
@@ -29,7 +30,8 @@ class GatewayState:
 
     Args:
         config: the gateway's settings; faults in it are armed at once.
-        clock: monotonic seconds, for cache expiry (inject one to step past a ttl in a test).
+        clock: monotonic seconds, for cache expiry and the rate-limit window (inject one to step
+            past a ttl or a minute in a test).
     """
 
     def __init__(self, config: GatewayConfig, clock: Callable[[], float]) -> None:
@@ -44,6 +46,11 @@ class GatewayState:
         self.router = Router(self.catalogue, self.faults, self.rng, config.retry_backoff_seconds)
         self.requests: deque[RecordedRequest] = deque(maxlen=config.request_log_size)
         self.counters = Counters()
+        self.rate_limiter = (
+            None
+            if config.requests_per_minute is None
+            else RollingWindowLimiter(config.requests_per_minute, clock)
+        )
         #: The people requests were attributed to, by id, as orq upserts them.
         self.identities: dict[str, Identity] = {}
 
@@ -57,13 +64,15 @@ class GatewayState:
     def reset(self) -> None:
         """Put the gateway back as it started, as good as a fresh one for the next test.
 
-        The log, totals, cache and identities are emptied; the config's faults, and only those,
-        are armed again; the load balancer's randomness is seeded again.
+        The log, totals, cache, identities and rate-limit windows are emptied; the config's
+        faults, and only those, are armed again; the load balancer's randomness is seeded again.
         """
         self.requests.clear()
         self.counters.reset()
         self.cache.clear()
         self.identities.clear()
+        if self.rate_limiter is not None:
+            self.rate_limiter.clear()
         self.faults.clear()
         self.faults.arm(self.config.faults)
         self.rng.seed(self.config.seed)

@@ -40,7 +40,8 @@ class LocalGateway:
         config: the gateway's settings (default: no API key, no faults).
         host: the address to listen on.
         port: the port; 0 picks a free one.
-        clock: monotonic seconds for cache expiry, to step past a ttl in a test without waiting.
+        clock: monotonic seconds for cache expiry and the rate-limit window, to step past a ttl
+            or a minute in a test without waiting.
             Only with ``separate_process=False``: a clock cannot cross into another process.
         separate_process: serve from a child process, so the gateway runs on its own core and
             never competes with the client for the GIL (for benchmarks). Starting takes longer.

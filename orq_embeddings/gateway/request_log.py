@@ -22,6 +22,8 @@ _CREDENTIAL_HEADERS = frozenset(
 )
 
 CacheOutcome = Literal["hit", "miss"]
+#: The setting of the gateway's config that refused a request: a 429 or Azure's batch-size 400.
+GatewayLimit = Literal["requests_per_minute", "max_inputs_per_request"]
 
 
 def redacted(headers: Mapping[str, str]) -> dict[str, str]:
@@ -45,6 +47,7 @@ class RecordedRequest(BaseModel):
         identity: ``orq.identity`` (or ``orq.contact``) as sent.
         cache: ``"hit"`` or ``"miss"`` when the request asked for the cache.
         attempts: every call of a model, in order, with the status it answered.
+        refused_by: the limit that refused the request, when one did.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -59,6 +62,7 @@ class RecordedRequest(BaseModel):
     identity: dict[str, Any] | None = None
     cache: CacheOutcome | None = None
     attempts: tuple[Attempt, ...] = ()
+    refused_by: GatewayLimit | None = None
 
     def body_json(self) -> Any:
         """The body parsed as JSON."""
@@ -69,7 +73,8 @@ class Counters(BaseModel):
     """Running totals since start (or the last reset).
 
     ``peak_in_flight`` is the most embeddings requests the gateway was handling at once: the
-    number a test of a client's concurrency limit reads.
+    number a test of a client's concurrency limit reads. ``refused_by_limit`` counts the requests
+    each of the gateway's limits refused (the 429s of ``requests_per_minute`` among them).
     """
 
     requests: int = 0
@@ -79,6 +84,7 @@ class Counters(BaseModel):
     responses_by_status: dict[int, int] = Field(default_factory=dict)
     cache_hits: int = 0
     cache_misses: int = 0
+    refused_by_limit: dict[str, int] = Field(default_factory=dict)
     in_flight: int = 0
     peak_in_flight: int = 0
 
@@ -113,6 +119,8 @@ class Counters(BaseModel):
             self.cache_hits += 1
         elif record.cache == "miss":
             self.cache_misses += 1
+        if record.refused_by is not None:
+            _bump(self.refused_by_limit, record.refused_by)
 
 
 def _bump(totals: dict[Any, int], key: Any, amount: int = 1) -> None:

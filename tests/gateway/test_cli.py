@@ -25,6 +25,8 @@ GATEWAY_FLAGS = [
     "--config",
     "--max-inputs",
     "--max-body-bytes",
+    "--requests-per-minute",
+    "--max-inputs-per-request",
     "--retry-backoff",
     "--orq-backoff",
     "--seed",
@@ -46,6 +48,7 @@ def test_the_gateway_command_serves_until_terminated():
     assert process.returncode in (0, -signal.SIGTERM)
     assert "Traceback" not in output
     assert f"{url}/v2/router" in output
+    assert "limits:" not in output  # none by default
 
 
 def test_the_gateway_command_takes_its_api_key_and_config_file(tmp_path: Path):
@@ -114,3 +117,39 @@ def test_the_backoff_flags_set_the_gateways_first_retry_wait(flags, backoff):
     args = build_parser().parse_args(["gateway", *flags])
 
     assert config_from(args).retry_backoff_seconds == backoff
+
+
+def test_the_limit_flags_reach_the_config_and_default_to_no_limit():
+    limited = config_from(
+        build_parser().parse_args(
+            ["gateway", "--requests-per-minute", "30", "--max-inputs-per-request", "16"]
+        )
+    )
+    unlimited = config_from(build_parser().parse_args(["gateway"]))
+
+    assert (limited.requests_per_minute, limited.max_inputs_per_request) == (30, 16)
+    assert (unlimited.requests_per_minute, unlimited.max_inputs_per_request) == (None, None)
+
+
+def test_a_limit_flag_under_one_is_refused_with_exit_status_2(capsys):
+    assert main(["gateway", "--requests-per-minute", "0"]) == 2
+    assert "requests_per_minute" in capsys.readouterr().err
+
+
+def test_the_gateway_command_enforces_its_limits():
+    process, url = start_gateway(
+        "--log-level", "warning", "--requests-per-minute", "2", "--max-inputs-per-request", "2"
+    )
+    try:
+        endpoint = f"{url}/v2/router/embeddings"
+        too_many = httpx.post(endpoint, json={"input": ["a", "b", "c"], "model": SMALL})
+        served = httpx.post(endpoint, json={"input": ["a", "b"], "model": SMALL})
+        limited = httpx.post(endpoint, json={"input": "a", "model": SMALL})
+    finally:
+        output = stop(process)
+    assert "limits: 2 requests per minute per API key, 2 inputs per request" in output
+    assert too_many.status_code == 400
+    assert too_many.json()["error"]["message"] == "Too many inputs. The max number of inputs is 2."
+    assert served.status_code == 200
+    assert limited.status_code == 429
+    assert limited.headers["x-ratelimit-limit"] == "2"
