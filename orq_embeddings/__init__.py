@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     )
     from .results import BatchReport, EmbeddedBatch, EmbeddingResult, MixedModelsWarning
     from .retry import RetryPolicy
+    from .settings import ClientSettings
     from .vector_decoding import Usage
 
 # Names resolve on first use, so importing a submodule (the pytest plugin of the local gateway,
@@ -95,6 +96,7 @@ _EXPORTS = {
     "RetryAfterTooLongError": "errors",
     "RetryOptions": "options",
     "RetryPolicy": "retry",
+    "ClientSettings": "settings",
     "ServerError": "errors",
     "UnsupportedOptionError": "errors",
     "Usage": "vector_decoding",
@@ -116,6 +118,7 @@ __all__ = [
     "CacheOptions",
     "CallTimeout",
     "ClientConfig",
+    "ClientSettings",
     "ConfigurationError",
     "Dialect",
     "EmbeddedBatch",
