@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..client import OrqEmbeddingsClient
-from ..config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_MAX_CONCURRENCY
+from ..config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE
 from ..errors import ConfigurationError, OrqError, SettingPath, dotted_name
 from .job import DEFAULT_CHUNK_ROWS, BadRowsError, BulkJob, BulkResult, run_bulk_job
+from .setting_flags import add_setting_flags, command_line_settings
 
 EXIT_FAILED = 1
 #: Settings or files that cannot work as given, as argparse exits for a bad flag.
@@ -69,12 +70,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_BATCH_SIZE,
         help=f"texts per request (default: {DEFAULT_BATCH_SIZE})",
     )
-    parser.add_argument(
-        "--max-concurrency",
-        type=int,
-        default=DEFAULT_MAX_CONCURRENCY,
-        help=f"requests in flight (default: {DEFAULT_MAX_CONCURRENCY})",
-    )
+    add_setting_flags(parser)
     parser.add_argument(
         "--chunk-rows",
         type=int,
@@ -150,7 +146,7 @@ def run_embed_command(args: argparse.Namespace) -> int:
             dimensions=args.dimensions,
             orq=args.orq,
             batch_size=args.batch_size,
-            max_concurrency=args.max_concurrency,
+            **command_line_settings(args),
         )
     except ConfigurationError as error:
         print(f"error: {_in_flags(error, args.setting_names)}", file=sys.stderr)

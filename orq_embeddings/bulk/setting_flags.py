@@ -1,0 +1,52 @@
+"""The bulk command's flags for client settings, derived from their one declaration.
+
+Each field of :class:`~orq_embeddings.settings.ClientSettings` marked with
+:class:`~orq_embeddings.settings.CommandLine` becomes ``--its-name``, with the field's type and
+default, so a setting marked there reaches the command line without an edit here.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any, cast
+
+from ..settings import ClientSettings, CommandLine
+
+
+def marked_settings() -> dict[str, CommandLine]:
+    """The settings the command offers, each with its marker."""
+    return {
+        name: marker
+        for name, field in ClientSettings.model_fields.items()
+        for marker in field.metadata
+        if isinstance(marker, CommandLine)
+    }
+
+
+def flag_of(name: str) -> str:
+    """The flag of a setting: ``max_concurrency`` -> ``--max-concurrency``."""
+    return "--" + name.replace("_", "-")
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """Add a flag for each marked setting; its help ends with the default, as the others do."""
+    for name, marker in marked_settings().items():
+        field = ClientSettings.model_fields[name]
+        help_text = f"{marker.help} (default: {field.default})"
+        if field.annotation is bool:
+            parser.add_argument(
+                flag_of(name),
+                action=argparse.BooleanOptionalAction,
+                default=field.default,
+                help=help_text,
+            )
+        else:
+            # A setting's annotation is a plain type (int, float), which converts a flag's text.
+            convert = cast("Callable[[str], Any]", field.annotation)
+            parser.add_argument(flag_of(name), type=convert, default=field.default, help=help_text)
+
+
+def command_line_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The marked settings' values from parsed flags, as the client's keyword arguments."""
+    return {name: getattr(args, name) for name in marked_settings()}
