@@ -12,18 +12,7 @@ from pydantic import ConfigDict, Field, SecretStr
 
 from orq_embeddings import BatchReport, OrqOptions
 from orq_embeddings.client_backed import ClientBackedModel
-from orq_embeddings.config import (
-    API_KEY_ENV,
-    BASE_URL_ENV,
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_BATCH_BYTES,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_AFTER,
-    DEFAULT_RETRY_WAIT_BUDGET,
-    DEFAULT_TIMEOUT,
-)
+from orq_embeddings.config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_TIMEOUT
 from orq_embeddings.prefixes import Side
 
 from . import cache
@@ -147,32 +136,15 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
     """orq routing, cache and identity options (a dict as in orq's docs is accepted)."""
     request_timeout: float = Field(default=DEFAULT_TIMEOUT, alias="timeout", gt=0)
     """Seconds one attempt may take, connect to last byte."""
-    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
-    """Client-side retries after the first attempt."""
-    max_retry_after: float = Field(default=DEFAULT_MAX_RETRY_AFTER, ge=0)
-    """Longest `Retry-After` (seconds) a retry waits for; a longer one is raised at once."""
-    retry_wait_budget: float = Field(default=DEFAULT_RETRY_WAIT_BUDGET, ge=0)
-    """Most seconds one call spends waiting between retries, all its batches together."""
     chunk_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
     """Most texts per request."""
-    max_batch_bytes: int = Field(default=DEFAULT_MAX_BATCH_BYTES, ge=1)
-    """Most bytes of text per request."""
-    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
-    """Most requests in flight at once."""
-    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, ge=1)
-    """Most bytes of one response body, after decompression."""
     default_headers: dict[str, str] | None = Field(default=None, repr=False, exclude=True)
     """Extra headers on every request; kept out of repr and dumps (they may hold credentials)."""
     show_progress_bar: bool = False
     """Show a tqdm progress bar advancing per batch."""
-    allow_insecure_http: bool = False
-    """Allow the key over plain http to a non-loopback host."""
-    prefixes: str | None = None
-    """A named preset of query/document prefixes (`"e5"`, `"bge"`, `"nomic"`, `"mxbai"`)."""
-    query_prefix: str | None = None
-    """Text put in front of each query (`embed_query`); wins over the preset's."""
-    document_prefix: str | None = None
-    """Text put in front of each document (`embed_documents`); wins over the preset's."""
+    # max_retries, max_retry_after, retry_wait_budget, max_batch_bytes, max_concurrency,
+    # max_response_bytes, allow_insecure_http, prefixes, query_prefix and document_prefix are
+    # inherited from ClientSettings.
 
     model_config = ConfigDict(
         extra="forbid",

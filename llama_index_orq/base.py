@@ -19,12 +19,6 @@ from orq_embeddings import EmbeddedBatch, OrqOptions
 from orq_embeddings.client_backed import ClientBackedModel
 from orq_embeddings.config import (
     DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_BATCH_BYTES,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_AFTER,
-    DEFAULT_RETRY_WAIT_BUDGET,
     DEFAULT_TIMEOUT,
     env_api_key,
     env_base_url,
@@ -97,51 +91,16 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
         default=None, description="orq routing, cache and identity options (dict or OrqOptions)."
     )
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, description="Seconds per attempt.")
-    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, description="Client retries.")
-    max_retry_after: float = Field(
-        default=DEFAULT_MAX_RETRY_AFTER,
-        ge=0,
-        description="Longest Retry-After (seconds) a retry waits for; longer is raised at once.",
-    )
-    retry_wait_budget: float = Field(
-        default=DEFAULT_RETRY_WAIT_BUDGET,
-        ge=0,
-        description="Most seconds one call spends waiting between retries, all batches together.",
-    )
     embed_batch_size: int = Field(
         default=DEFAULT_BATCH_SIZE, gt=0, le=2048, description="Most texts per request."
-    )
-    max_batch_bytes: int = Field(
-        default=DEFAULT_MAX_BATCH_BYTES, ge=1, description="Most bytes of text per request."
-    )
-    max_concurrency: int = Field(
-        default=DEFAULT_MAX_CONCURRENCY, ge=1, description="Most requests in flight at once."
-    )
-    max_response_bytes: int = Field(
-        default=DEFAULT_MAX_RESPONSE_BYTES,
-        ge=1,
-        description="Most bytes of one response body, after decompression.",
     )
     default_headers: dict[str, str] | None = Field(
         default=None, exclude=True, repr=False, description="Extra headers on every request."
     )
-    allow_insecure_http: bool = Field(
-        default=False, description="Allow the key over plain http to a non-loopback host."
-    )
-    prefixes: str | None = Field(
-        default=None,
-        description="A named preset of query/document prefixes: e5, bge, nomic or mxbai.",
-    )
-    query_prefix: str | None = Field(
-        default=None,
-        description="Text put in front of each query (alias query_instruction); wins over "
-        "the preset's.",
-    )
-    document_prefix: str | None = Field(
-        default=None,
-        description="Text put in front of each text (alias text_instruction); wins over "
-        "the preset's.",
-    )
+
+    # max_retries, max_retry_after, retry_wait_budget, max_batch_bytes, max_concurrency,
+    # max_response_bytes, allow_insecure_http, prefixes, query_prefix and document_prefix are
+    # inherited from ClientSettings.
 
     # A key passed as the wrong type must not be echoed in the validation error.
     model_config = ConfigDict(hide_input_in_errors=True)

@@ -48,9 +48,10 @@ if TYPE_CHECKING:
         RetryOptions,
         WeightedModel,
     )
-    from .responses import Usage
     from .results import BatchReport, EmbeddedBatch, EmbeddingResult, MixedModelsWarning
     from .retry import RetryPolicy
+    from .settings import ClientSettings
+    from .vector_decoding import Usage
 
 # Names resolve on first use, so importing a submodule (the pytest plugin of the local gateway,
 # loaded by every pytest run where this package is installed) does not import the HTTP client,
@@ -95,9 +96,10 @@ _EXPORTS = {
     "RetryAfterTooLongError": "errors",
     "RetryOptions": "options",
     "RetryPolicy": "retry",
+    "ClientSettings": "settings",
     "ServerError": "errors",
     "UnsupportedOptionError": "errors",
-    "Usage": "responses",
+    "Usage": "vector_decoding",
     "WeightedModel": "options",
 }
 
@@ -116,6 +118,7 @@ __all__ = [
     "CacheOptions",
     "CallTimeout",
     "ClientConfig",
+    "ClientSettings",
     "ConfigurationError",
     "Dialect",
     "EmbeddedBatch",

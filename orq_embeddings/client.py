@@ -11,16 +11,21 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import threading
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-import numpy as np
 from pydantic import SecretStr
+from typing_extensions import Unpack
 
 from ._version import __version__
 from .batching import Batch, plan_batches
@@ -28,12 +33,6 @@ from .bounded_body import ACCEPTED_CONTENT_ENCODINGS
 from .config import (
     DEFAULT_BASE_URL,
     DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_BATCH_BYTES,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_AFTER,
-    DEFAULT_RETRY_WAIT_BUDGET,
     DEFAULT_TIMEOUT,
     ClientConfig,
     env_api_key,
@@ -41,30 +40,35 @@ from .config import (
 )
 from .connections import Connections
 from .dialects import Dialect, encode_request, request_template
-from .errors import InvalidResponseError, OrqError, attach_note
+from .errors import (
+    ConfigurationError,
+    ConfigurationProblem,
+    OrqError,
+    attach_note,
+)
 from .inputs import EmbeddingInput, check_inputs
+from .lookahead import LookAhead, runs_inline
 from .options import EmbeddingSettings, EncodingFormat, OrqOptions
 from .prefixes import Prefixes, TextPrefix
-from .responses import (
-    BatchEmbeddings,
-    RawResponse,
-    Vectors,
-    decode_embeddings,
-    raise_for_status,
+from .raw_response import RawResponse
+from .responses import ResponseReader
+from .results import (
+    ArrayFiller,
+    CallChecks,
+    EmbeddedBatch,
+    EmbeddingResult,
+    ListCollector,
+    OnBatch,
 )
-from .results import BatchReport, EmbeddedBatch, EmbeddingResult, float_lists, warn_if_mixed
-from .retry import RetryPolicy
+from .retry import RetryBudget, RetryPolicy
+from .settings import ClientSettings, ClientSettingsArgs
 from .validation_errors import validated
+from .vector_decoding import BatchEmbeddings, Vectors
 
 logger = logging.getLogger("orq_embeddings")
 
-#: Batches submitted ahead of the one being consumed, per concurrency slot: keeps every slot busy
-#: while bounding how many finished batches wait in memory.
-_LOOKAHEAD_PER_SLOT = 2
 #: Response bodies larger than this are decoded off the event loop, so it stays responsive.
 _DECODE_OFF_LOOP_BYTES = 1 << 20
-
-OnBatch = Callable[[BatchReport], None]
 
 
 class _Fetched(NamedTuple):
@@ -74,27 +78,6 @@ class _Fetched(NamedTuple):
     response: RawResponse
     attempts: int
     failures: tuple[OrqError, ...] = ()
-
-
-class _RetryWaits:
-    """The seconds one call has spent waiting between retries, against its budget.
-
-    Shared by the call's batches, which may wait at once (threads, or tasks of one loop): a wait
-    is taken whole or not at all, under a lock.
-    """
-
-    def __init__(self, budget: float) -> None:
-        self.budget = budget
-        self.spent = 0.0
-        self._lock = threading.Lock()
-
-    def take(self, seconds: float) -> bool:
-        """Count a wait of ``seconds`` against the budget; False (counting none) past it."""
-        with self._lock:
-            if self.spent + seconds > self.budget:
-                return False
-            self.spent += seconds
-            return True
 
 
 class OrqEmbeddingsClient:
@@ -112,28 +95,17 @@ class OrqEmbeddingsClient:
         orq: orq routing, cache and identity options: an OrqOptions or the dict from orq's docs.
         default_headers: extra headers on every request.
         timeout: seconds per attempt, connect to last byte (orq's call_timeout is separate).
-        max_retries: client retries after the first attempt.
-        max_retry_after: the longest ``Retry-After`` (seconds) a retry waits for; a longer one is
-            raised at once (a 429 as RetryAfterTooLongError, naming the wait asked for).
-        retry_wait_budget: the most seconds one call spends waiting between retries, all its
-            batches together; a retry that would pass it is not made.
         batch_size: most inputs per request.
-        max_batch_bytes: most bytes of input text per request.
-        max_concurrency: most requests in flight, across threads (sync) or per event loop (async).
-        max_response_bytes: most bytes of one response body, after decompression; a larger one
-            is abandoned with ResponseTooLargeError.
-        allow_insecure_http: allow sending the key over plain http to a non-loopback host.
         dialect: force ``"router"`` or ``"gateway"`` instead of inferring it from base_url.
-        prefixes: a named preset of query and document prefixes for an asymmetric model
-            (``"e5"``, ``"bge"``, ``"nomic"``, ``"mxbai"``; see :mod:`orq_embeddings.prefixes`).
-            None by default.
-        query_prefix: text put in front of every query (:meth:`embed_query`); wins over the
-            preset's.
-        document_prefix: text put in front of every other input (:meth:`embed` and the rest);
-            wins over the preset's.
         retry_policy: replaces the default RetryPolicy(max_retries=max_retries,
-            max_retry_after=max_retry_after).
+            max_retry_after=max_retry_after); the config then takes its limits. Given together
+            with a ``max_retries`` or ``max_retry_after`` it disagrees with, it is refused.
         sleep, async_sleep: how retries wait; injectable so tests run on exact schedules.
+        **settings: the settings of :class:`~orq_embeddings.settings.ClientSettings`
+            (``max_retries``, ``max_retry_after``, ``retry_wait_budget``, ``max_batch_bytes``,
+            ``max_concurrency``, ``max_response_bytes``, ``allow_insecure_http``, and the
+            ``prefixes`` preset, ``query_prefix`` and ``document_prefix`` of asymmetric models),
+            each described there.
 
     Defaults and the reasons for them are in :mod:`orq_embeddings.config`.
 
@@ -154,23 +126,20 @@ class OrqEmbeddingsClient:
         orq: OrqOptions | Mapping[str, Any] | None = None,
         default_headers: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
-        retry_wait_budget: float = DEFAULT_RETRY_WAIT_BUDGET,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        allow_insecure_http: bool = False,
         dialect: Dialect | str | None = None,
-        prefixes: str | None = None,
-        query_prefix: str | None = None,
-        document_prefix: str | None = None,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        **settings: Unpack[ClientSettingsArgs],
     ) -> None:
-        settings = validated(
+        unknown = sorted(settings.keys() - ClientSettings.model_fields.keys())
+        if unknown:
+            # What Python says of an unknown keyword argument, as before **settings took them.
+            raise TypeError(
+                f"OrqEmbeddingsClient.__init__() got an unexpected keyword argument {unknown[0]!r}"
+            )
+        body_settings = validated(
             EmbeddingSettings,
             {
                 "model": model,
@@ -187,28 +156,14 @@ class OrqEmbeddingsClient:
                 "base_url": base_url or env_base_url() or DEFAULT_BASE_URL,
                 "default_headers": dict(default_headers or {}),
                 "timeout": timeout,
-                "max_retries": max_retries,
-                "max_retry_after": max_retry_after,
-                "retry_wait_budget": retry_wait_budget,
                 "batch_size": batch_size,
-                "max_batch_bytes": max_batch_bytes,
-                "max_concurrency": max_concurrency,
-                "max_response_bytes": max_response_bytes,
-                "allow_insecure_http": allow_insecure_http,
                 "dialect": dialect,
-                "prefixes": prefixes,
-                "query_prefix": query_prefix,
-                "document_prefix": document_prefix,
+                **settings,
             },
         )
+        config, policy = _retry_policy_for(config, retry_policy, given=settings.keys())
         self._setup(
-            settings,
-            config,
-            retry_policy
-            or RetryPolicy(max_retries=max_retries, max_retry_after=config.max_retry_after),
-            sleep,
-            async_sleep,
-            _connections_for(config),
+            body_settings, config, policy, sleep, async_sleep, Connections.for_config(config)
         )
 
     def _setup(
@@ -228,7 +183,7 @@ class OrqEmbeddingsClient:
         self._connections = connections
         self._template = request_template(settings, config.wire_dialect)
         self._url = config.embeddings_url
-        self._host = urlsplit(config.base_url).netloc
+        self._reader = ResponseReader(config.embeddings_url, urlsplit(config.base_url).netloc)
         self._headers = _request_headers(config)
         self.prefixes: Prefixes = config.text_prefixes
 
@@ -275,7 +230,7 @@ class OrqEmbeddingsClient:
             state["retry_policy"],
             state["sleep"],
             state["async_sleep"],
-            _connections_for(config),
+            Connections.for_config(config),
         )
 
     def __repr__(self) -> str:
@@ -322,7 +277,7 @@ class OrqEmbeddingsClient:
             OrqTimeoutError, OrqConnectionError: when every attempt timed out or broke.
             InvalidResponseError: when a response did not fit its batch.
         """
-        collected = _Collected()
+        collected = ListCollector()
         for embedded in self.iter_batches(inputs, on_batch=on_batch):
             collected.add(embedded)
         return collected.result()
@@ -331,7 +286,7 @@ class OrqEmbeddingsClient:
         self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
     ) -> EmbeddingResult:
         """Async :meth:`embed`."""
-        collected = _Collected()
+        collected = ListCollector()
         async for embedded in self.aiter_batches(inputs, on_batch=on_batch):
             collected.add(embedded)
         return collected.result()
@@ -346,14 +301,14 @@ class OrqEmbeddingsClient:
 
     def embed_query(self, text: EmbeddingInput) -> list[float]:
         """The vector of a search query: ``text`` with the query prefix in front of it."""
-        collected = _Collected()
+        collected = ListCollector()
         for embedded in self._iter_batches([text], self.prefixes.query, None):
             collected.add(embedded)
         return collected.result().vectors[0]
 
     async def aembed_query(self, text: EmbeddingInput) -> list[float]:
         """Async :meth:`embed_query`."""
-        collected = _Collected()
+        collected = ListCollector()
         async for embedded in self._aiter_batches([text], self.prefixes.query, None):
             collected.add(embedded)
         return collected.result().vectors[0]
@@ -366,7 +321,7 @@ class OrqEmbeddingsClient:
         Memory stays near the size of the output: batches are copied in as they finish and no
         per-float Python objects are made.
         """
-        filled = _Filled(len(inputs), self.settings.dimensions)
+        filled = ArrayFiller(len(inputs), self.settings.dimensions)
         for embedded in self.iter_batches(inputs, on_batch=on_batch):
             filled.add(embedded)
         return filled.array()
@@ -375,7 +330,7 @@ class OrqEmbeddingsClient:
         self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
     ) -> Vectors:
         """Async :meth:`embed_numpy`."""
-        filled = _Filled(len(inputs), self.settings.dimensions)
+        filled = ArrayFiller(len(inputs), self.settings.dimensions)
         async for embedded in self.aiter_batches(inputs, on_batch=on_batch):
             filled.add(embedded)
         return filled.array()
@@ -403,10 +358,11 @@ class OrqEmbeddingsClient:
     ) -> Iterator[EmbeddedBatch]:
         """:meth:`iter_batches`, with ``prefix`` in front of each input."""
         texts, batches = self._plan(inputs, prefix)
-        checks = _CallChecks(self.settings, on_batch)
-        waits = _RetryWaits(self.config.retry_wait_budget)
+        checks = CallChecks(self.settings, on_batch)
+        waits = RetryBudget(self.config.retry_wait_budget)
         for fetched in self._send_all(texts, batches, waits):
-            yield checks.accept(fetched, self._decode(fetched))
+            embeddings = self._decode(fetched)
+            yield checks.accept(fetched.batch, embeddings, fetched.attempts, fetched.failures)
         checks.finish()
 
     async def _aiter_batches(
@@ -414,10 +370,11 @@ class OrqEmbeddingsClient:
     ) -> AsyncIterator[EmbeddedBatch]:
         """Async :meth:`_iter_batches`."""
         texts, batches = self._plan(inputs, prefix)
-        checks = _CallChecks(self.settings, on_batch)
-        waits = _RetryWaits(self.config.retry_wait_budget)
+        checks = CallChecks(self.settings, on_batch)
+        waits = RetryBudget(self.config.retry_wait_budget)
         async for fetched in self._asend_all(texts, batches, waits):
-            yield checks.accept(fetched, await self._adecode(fetched))
+            embeddings = await self._adecode(fetched)
+            yield checks.accept(fetched.batch, embeddings, fetched.attempts, fetched.failures)
         checks.finish()
 
     def _plan(
@@ -439,7 +396,7 @@ class OrqEmbeddingsClient:
         return encode_request(self._template, inputs[batch.start : batch.stop])
 
     def _delay_or_raise(
-        self, error: OrqError, attempt: int, batch: Batch, waits: _RetryWaits
+        self, error: OrqError, attempt: int, batch: Batch, waits: RetryBudget
     ) -> float:
         """How long to wait before retrying ``batch``, or raise the error if it is final.
 
@@ -468,7 +425,7 @@ class OrqEmbeddingsClient:
         )
         return delay
 
-    def _send(self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: _RetryWaits) -> _Fetched:
+    def _send(self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget) -> _Fetched:
         """Post ``batch`` until it succeeds or the retry policy gives up; leave it undecoded.
 
         The caller's thread decodes (:meth:`_decode`), so this one is free for the next batch as
@@ -482,7 +439,7 @@ class OrqEmbeddingsClient:
                 with self._connections.slots:
                     response = transport.post(self._url, body, self._headers, self.config.timeout)
                 _log_response(batch, response)
-                raise_for_status(response, self._host)
+                self._reader.check(response)
                 return _Fetched(batch, response, attempt, tuple(failures))
             except OrqError as error:
                 self._sleep(self._delay_or_raise(error, attempt, batch, waits))
@@ -490,7 +447,7 @@ class OrqEmbeddingsClient:
         raise AssertionError("unreachable")
 
     async def _asend(
-        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: _RetryWaits
+        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
     ) -> _Fetched:
         """Async :meth:`_send`."""
         body = self._encode(inputs, batch)
@@ -503,7 +460,7 @@ class OrqEmbeddingsClient:
                         self._url, body, self._headers, self.config.timeout
                     )
                 _log_response(batch, response)
-                raise_for_status(response, self._host)
+                self._reader.check(response)
                 return _Fetched(batch, response, attempt, tuple(failures))
             except OrqError as error:
                 await self._async_sleep(self._delay_or_raise(error, attempt, batch, waits))
@@ -512,12 +469,7 @@ class OrqEmbeddingsClient:
 
     def _decode(self, fetched: _Fetched) -> BatchEmbeddings:
         """The vectors of a successful response. A malformed one is final: it is not retried."""
-        try:
-            return decode_embeddings(fetched.response, fetched.batch)
-        except InvalidResponseError as error:
-            where = f"{fetched.batch.describe()}, after {fetched.attempts} attempt(s)"
-            attach_note(error, f"{where} to {self._url}")
-            raise
+        return self._reader.vectors(fetched.response, fetched.batch, fetched.attempts)
 
     async def _adecode(self, fetched: _Fetched) -> BatchEmbeddings:
         """:meth:`_decode`, in a worker thread for a large body so the event loop stays free."""
@@ -526,146 +478,86 @@ class OrqEmbeddingsClient:
         return self._decode(fetched)
 
     def _send_all(
-        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: _RetryWaits
+        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: RetryBudget
     ) -> Iterator[_Fetched]:
         """Send every batch, ``max_concurrency`` at a time, yielding responses in batch order."""
-        if len(batches) <= 1 or self.config.max_concurrency == 1:
-            for batch in batches:
-                yield self._send(inputs, batch, waits)
+        if runs_inline(batches, self.config.max_concurrency):
+            yield from (self._send(inputs, batch, waits) for batch in batches)
             return
         executor = self._connections.executor()
-        upcoming = iter(batches)
-        lookahead = _LOOKAHEAD_PER_SLOT * self.config.max_concurrency
-        window: deque[Future[_Fetched]] = deque(
-            executor.submit(self._send, inputs, batch, waits)
-            for batch in itertools.islice(upcoming, lookahead)
+        window = LookAhead(
+            batches,
+            self.config.max_concurrency,
+            lambda batch: executor.submit(self._send, inputs, batch, waits),
         )
         try:
-            while window:
-                sent = window.popleft().result()
-                for batch in itertools.islice(upcoming, 1):
-                    window.append(executor.submit(self._send, inputs, batch, waits))
+            while (head := window.head()) is not None:
+                sent = head.result()
+                window.advance()
                 yield sent
         finally:
-            for future in window:
+            for future in window.abandon():
                 future.cancel()
 
     async def _asend_all(
-        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: _RetryWaits
+        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: RetryBudget
     ) -> AsyncIterator[_Fetched]:
         """Async :meth:`_send_all`: tasks on the running loop, awaited in batch order."""
-        if len(batches) <= 1:
+        if runs_inline(batches, self.config.max_concurrency):
             for batch in batches:
                 yield await self._asend(inputs, batch, waits)
             return
-        upcoming = iter(batches)
-        lookahead = _LOOKAHEAD_PER_SLOT * self.config.max_concurrency
-        window: deque[asyncio.Task[_Fetched]] = deque(
-            asyncio.ensure_future(self._asend(inputs, batch, waits))
-            for batch in itertools.islice(upcoming, lookahead)
+        window = LookAhead(
+            batches,
+            self.config.max_concurrency,
+            lambda batch: asyncio.ensure_future(self._asend(inputs, batch, waits)),
         )
         try:
-            while window:
-                sent = await window[0]
-                window.popleft()
-                for batch in itertools.islice(upcoming, 1):
-                    window.append(asyncio.ensure_future(self._asend(inputs, batch, waits)))
+            while (head := window.head()) is not None:
+                sent = await head
+                window.advance()
                 yield sent
         finally:
-            for task in window:
+            abandoned = window.abandon()
+            for task in abandoned:
                 task.cancel()
-            await asyncio.gather(*window, return_exceptions=True)
+            await asyncio.gather(*abandoned, return_exceptions=True)
 
 
-class _CallChecks:
-    """Checks one call's batches against the settings and each other, and reports each one."""
+#: The retry limits a RetryPolicy and the config both hold; the config says what the client does.
+_RETRY_LIMITS = ("max_retries", "max_retry_after")
 
-    def __init__(self, settings: EmbeddingSettings, on_batch: OnBatch | None) -> None:
-        self._asked_dimensions = settings.dimensions
-        self._on_batch = on_batch
-        self._width: int | None = None
-        self._first_model: str | None = None
-        self._reports: list[BatchReport] = []
 
-    def accept(self, fetched: _Fetched, embeddings: BatchEmbeddings) -> EmbeddedBatch:
-        batch = fetched.batch
-        width = embeddings.vectors.shape[1]
-        served = embeddings.model or "the model"
-        if self._asked_dimensions is not None and width != self._asked_dimensions:
-            raise InvalidResponseError(
-                f"asked for {self._asked_dimensions} dimensions, but {served} returned "
-                f"vectors of {width}; the model may not support shortening",
-                batch=batch.describe(),
-                trace_id=embeddings.trace_id,
-            )
-        if self._width is not None and width != self._width:
-            raise InvalidResponseError(
-                f"{served} returned vectors of {width} dimensions, but earlier batches of this "
-                f"call had {self._width} (served by {self._first_model or 'another model'}); "
-                "vectors of different models must not be mixed",
-                batch=batch.describe(),
-                trace_id=embeddings.trace_id,
-            )
-        if self._width is None:
-            self._width, self._first_model = width, embeddings.model
-        report = BatchReport(
-            batch,
-            embeddings.model,
-            embeddings.usage,
-            embeddings.trace_id,
-            fetched.attempts,
-            span_id=embeddings.span_id,
-            failures=fetched.failures,
+def _retry_policy_for(
+    config: ClientConfig, retry_policy: RetryPolicy | None, given: Iterable[str]
+) -> tuple[ClientConfig, RetryPolicy]:
+    """The config and the policy of a client, agreeing on the retry limits.
+
+    Without a policy, it is made from the config's limits. With one, the config takes the
+    policy's limits, unless a limit was also ``given`` explicitly with another value: then it is
+    refused, since either would silently override the other.
+
+    Raises:
+        ConfigurationError: naming each limit given both ways with different values.
+    """
+    if retry_policy is None:
+        return config, RetryPolicy(
+            max_retries=config.max_retries, max_retry_after=config.max_retry_after
         )
-        self._reports.append(report)
-        if self._on_batch is not None:
-            self._on_batch(report)
-        return EmbeddedBatch(embeddings.vectors, report)
-
-    def finish(self) -> None:
-        warn_if_mixed(self._reports)
-
-
-class _Collected:
-    """Vectors of a call as lists of floats, the form LangChain and LlamaIndex expect."""
-
-    def __init__(self) -> None:
-        self._vectors: list[list[float]] = []
-        self._reports: list[BatchReport] = []
-
-    def add(self, embedded: EmbeddedBatch) -> None:
-        self._vectors.extend(float_lists(embedded.vectors))
-        self._reports.append(embedded.report)
-
-    def result(self) -> EmbeddingResult:
-        return EmbeddingResult(self._vectors, tuple(self._reports))
-
-
-class _Filled:
-    """Vectors of a call copied into one preallocated float32 array."""
-
-    def __init__(self, count: int, dimensions: int | None) -> None:
-        self._count = count
-        self._dimensions = dimensions
-        self._array: Vectors | None = None
-
-    def add(self, embedded: EmbeddedBatch) -> None:
-        if self._array is None:
-            width = embedded.vectors.shape[1]
-            self._array = np.empty((self._count, width), dtype=np.float32)
-        batch = embedded.report.batch
-        self._array[batch.start : batch.stop] = embedded.vectors
-
-    def array(self) -> Vectors:
-        if self._array is None:
-            return np.empty((0, self._dimensions or 0), dtype=np.float32)
-        return self._array
-
-
-def _connections_for(config: ClientConfig) -> Connections:
-    return Connections(
-        config.max_concurrency, config.max_response_bytes, config.uses_environment_proxy
-    )
+    named = set(given)
+    problems = [
+        ConfigurationProblem(
+            (limit,),
+            f"is {getattr(config, limit)!r}, but retry_policy has "
+            f"{limit}={getattr(retry_policy, limit)!r}; give one of them",
+        )
+        for limit in _RETRY_LIMITS
+        if limit in named and getattr(config, limit) != getattr(retry_policy, limit)
+    ]
+    if problems:
+        raise ConfigurationError(problems)
+    limits = {limit: getattr(retry_policy, limit) for limit in _RETRY_LIMITS}
+    return config.model_copy(update=limits), retry_policy
 
 
 def _request_headers(config: ClientConfig) -> dict[str, str]:

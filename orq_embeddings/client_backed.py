@@ -12,18 +12,20 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, PrivateAttr, ValidationError, model_validator
+from pydantic import PrivateAttr, ValidationError, model_validator
 from typing_extensions import Self
 
 from .client import OrqEmbeddingsClient
 from .options import OrqOptions
+from .settings import ClientSettings
 from .validation_errors import configuration_error
 
 if TYPE_CHECKING:
     from pydantic import ModelWrapValidatorHandler
 
-#: Client arguments both adapters expose as fields of the same name; each adapter adds the few
-#: its framework names its own way (``model_name``, ``chunk_size``, ``embed_batch_size``, ...).
+#: Client arguments both adapters expose as fields of the same name: the few each declares
+#: itself, and every field of ClientSettings, which they inherit. Each adapter adds the ones its
+#: framework names its own way (``model_name``, ``chunk_size``, ``embed_batch_size``, ...).
 SAME_NAMED_SETTINGS = (
     "api_key",
     "base_url",
@@ -32,21 +34,15 @@ SAME_NAMED_SETTINGS = (
     "user",
     "orq",
     "default_headers",
-    "max_retries",
-    "max_retry_after",
-    "retry_wait_budget",
-    "max_batch_bytes",
-    "max_concurrency",
-    "max_response_bytes",
-    "allow_insecure_http",
-    "prefixes",
-    "query_prefix",
-    "document_prefix",
+    *ClientSettings.model_fields,
 )
 
 
-class ClientBackedModel(BaseModel):
-    """A pydantic model with an ``orq`` field, backed by a core client that follows its fields."""
+class ClientBackedModel(ClientSettings):
+    """A pydantic model with an ``orq`` field, backed by a core client that follows its fields.
+
+    The settings of :class:`~orq_embeddings.settings.ClientSettings` are inherited as fields.
+    """
 
     orq: OrqOptions | None = None
 

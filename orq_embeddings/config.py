@@ -7,26 +7,12 @@ The defaults, and why:
 
 - ``timeout`` 60 s per attempt: a batch of long texts on a busy provider can take tens of seconds,
   and orq's own per-provider deadline (``timeout.call_timeout``, in ms) is the place to be strict.
-- ``max_retries`` 2: orq already retries on its side (twice by default) and the two multiply.
-- ``max_retry_after`` 60 s: orq's platform rate limit is per minute on a rolling 60 s window, so a
-  ``Retry-After`` within a minute is a wait that clears it; a longer one means a daily cap, a budget
-  or an overloaded provider, which one call sleeping (up to a day, for ``Retry-After: 100000``)
-  cannot outlast. Beyond it the client does not wait; it raises, naming the wait asked for.
-- ``retry_wait_budget`` 300 s: the most one call (one ``embed``, all its batches together) spends
-  sleeping between retries, so a rate-limit storm fails a call after about five windows' worth
-  of waiting instead of stretching it without bound. Waits of concurrent batches add up.
-- ``batch_size`` 512 texts and ``max_batch_bytes`` 750,000: orq publishes no limit; OpenAI allows
-  2,048 inputs and 300,000 tokens a request, and 750 KB of text stays under that even at 2.5 bytes
-  a token. Providers with smaller limits need a smaller ``batch_size`` (Cohere takes 96).
-- ``max_concurrency`` 16 requests in flight: enough to hide a gateway round trip behind the others,
-  few enough that a 429 from a rate limit is the exception. Lower it for tight rate limits.
-- ``max_response_bytes`` 256 MiB per response body, counted after gzip/deflate are undone: the
-  largest honest answer is a 2,048-input batch of 3,072-dimension vectors as float JSON. A float32
-  printed as JSON takes 10-23 characters plus a comma (``-0.0123456789,`` typically, at most
-  ``-1.2345678901234567e-05,``), so that batch is 2,048 x 3,072 x 14 = 88 MB typically and
-  2,048 x 3,072 x 24 = 151 MB at worst, plus about 60 bytes per item. 256 MiB (268 MB) leaves
-  room above the worst case while an endless body or a gzip bomb (1 MB inflating to gigabytes)
-  is refused with a ResponseTooLargeError before it can take the machine's memory.
+- ``batch_size`` 512 texts: OpenAI allows 2,048 inputs a request; providers with smaller limits
+  need a smaller ``batch_size`` (Cohere takes 96).
+
+The settings every surface names alike (retries, their cap and budget, batch bytes, concurrency,
+response size, plain http) are declared, with their defaults and the reasons for them, in
+:mod:`orq_embeddings.settings`; :class:`ClientConfig` inherits them.
 
 The network, and why (what the most careful HTTP clients do):
 
@@ -59,23 +45,24 @@ import os
 import re
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from .dialects import Dialect, dialect_for_base_url
-from .prefixes import Prefixes, check_prefix, check_preset_name
+from .prefixes import Prefixes
+from .settings import DEFAULT_MAX_BATCH_BYTES as DEFAULT_MAX_BATCH_BYTES
+from .settings import DEFAULT_MAX_CONCURRENCY as DEFAULT_MAX_CONCURRENCY
+from .settings import DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES
+from .settings import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
+from .settings import DEFAULT_MAX_RETRY_AFTER as DEFAULT_MAX_RETRY_AFTER
+from .settings import DEFAULT_RETRY_WAIT_BUDGET as DEFAULT_RETRY_WAIT_BUDGET
+from .settings import ClientSettings
 
 DEFAULT_BASE_URL = "https://api.orq.ai/v2/router"
 API_KEY_ENV = "ORQ_API_KEY"
 BASE_URL_ENV = "ORQ_BASE_URL"
 
 DEFAULT_TIMEOUT = 60.0
-DEFAULT_MAX_RETRIES = 2
-DEFAULT_MAX_RETRY_AFTER = 60.0
-DEFAULT_RETRY_WAIT_BUDGET = 300.0
 DEFAULT_BATCH_SIZE = 512
-DEFAULT_MAX_BATCH_BYTES = 750_000
-DEFAULT_MAX_CONCURRENCY = 16
-DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 
 MAX_RESPONSE_HEADERS = 99
 MAX_RESPONSE_HEADER_BYTES = 64 * 1024
@@ -105,7 +92,7 @@ def env_base_url() -> str | None:
     return os.environ.get(BASE_URL_ENV) or None
 
 
-class ClientConfig(BaseModel):
+class ClientConfig(ClientSettings):
     """How a client connects. Validated on construction; the key never appears in its repr.
 
     Attributes:
@@ -117,21 +104,11 @@ class ClientConfig(BaseModel):
             may carry credentials.
         timeout: seconds one attempt may take, from connecting to the last byte of the response.
             Distinct from orq's ``timeout.call_timeout`` (milliseconds, per provider attempt).
-        max_retries: the client's retries after the first attempt (see RetryPolicy).
-        max_retry_after: the longest ``Retry-After`` the client waits for, in seconds; a longer
-            one is not slept (the error is raised, naming the wait asked for).
-        retry_wait_budget: the most seconds one call spends waiting between retries, summed over
-            its batches; a retry that would pass it is not made.
         batch_size: most inputs in one request.
-        max_batch_bytes: most bytes of input text in one request.
-        max_concurrency: most requests in flight at once, per client and event loop.
-        max_response_bytes: most bytes of one response body, after decompression.
-        allow_insecure_http: send the key over plain http to a host that is not this machine.
         dialect: the wire dialect; by default inferred from ``base_url``.
-        prefixes: a named preset of query and document prefixes (see
-            :mod:`orq_embeddings.prefixes`); none by default.
-        query_prefix: text put in front of each query; overrides the preset's.
-        document_prefix: text put in front of each document; overrides the preset's.
+
+    The other fields, inherited from :class:`~orq_embeddings.settings.ClientSettings`, are
+    described there. ``max_retries`` and ``max_retry_after`` are what the client's retries do.
     """
 
     # An error never echoes the value it was given: that value could be the key.
@@ -141,21 +118,8 @@ class ClientConfig(BaseModel):
     base_url: str = DEFAULT_BASE_URL
     default_headers: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
-    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
-    max_retry_after: float = Field(default=DEFAULT_MAX_RETRY_AFTER, ge=0, allow_inf_nan=False)
-    retry_wait_budget: float = Field(default=DEFAULT_RETRY_WAIT_BUDGET, ge=0, allow_inf_nan=False)
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
-    max_batch_bytes: int = Field(default=DEFAULT_MAX_BATCH_BYTES, ge=1)
-    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
-    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, ge=1)
-    allow_insecure_http: bool = False
     dialect: Dialect | None = None
-    prefixes: str | None = None
-    query_prefix: str | None = None
-    document_prefix: str | None = None
-
-    _check_preset = field_validator("prefixes")(check_preset_name)
-    _check_prefixes = field_validator("query_prefix", "document_prefix")(check_prefix)
 
     @field_validator("api_key", mode="before")
     @classmethod

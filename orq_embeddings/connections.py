@@ -18,10 +18,14 @@ import os
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .loop_scoped import LoopScoped
 from .transports import HttpxTransport, RequestsTransport
 from .worker_threads import DaemonThreadPool
+
+if TYPE_CHECKING:
+    from .config import ClientConfig
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,11 @@ class Connections:
         self._use_environment_proxy = use_environment_proxy
         self._start_over()
         _ALL.add(self)
+
+    @classmethod
+    def for_config(cls, config: ClientConfig) -> Connections:
+        """The connections a client with ``config`` sends on: a transport setting is read here."""
+        return cls(config.max_concurrency, config.max_response_bytes, config.uses_environment_proxy)
 
     def _start_over(self) -> None:
         """Nothing made yet: the state of a new client, and of a forked child's copy of one."""

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import gc
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from .batching import Batch
-from .errors import OrqError
-from .responses import Usage, Vectors
+from .errors import InvalidResponseError, OrqError
+from .options import EmbeddingSettings
+from .vector_decoding import BatchEmbeddings, Usage, Vectors
 
 
 def float_lists(vectors: Vectors) -> list[list[float]]:
@@ -109,3 +112,105 @@ class EmbeddingResult:
     def models(self) -> tuple[str, ...]:
         """Every model that served a batch of this call, as orq named it."""
         return served_models(self.reports)
+
+
+# -- assembling one call's results --------------------------------------------------------------
+
+#: Called with each batch's report, in input order, as the batch is accepted.
+OnBatch = Callable[[BatchReport], None]
+
+
+class CallChecks:
+    """Checks one call's batches against the settings and each other, and reports each one."""
+
+    def __init__(self, settings: EmbeddingSettings, on_batch: OnBatch | None) -> None:
+        self._asked_dimensions = settings.dimensions
+        self._on_batch = on_batch
+        self._width: int | None = None
+        self._first_model: str | None = None
+        self._reports: list[BatchReport] = []
+
+    def accept(
+        self,
+        batch: Batch,
+        embeddings: BatchEmbeddings,
+        attempts: int,
+        failures: tuple[OrqError, ...] = (),
+    ) -> EmbeddedBatch:
+        """The batch's vectors and report, if they fit the settings and the earlier batches.
+
+        Raises:
+            InvalidResponseError: other dimensions than asked for, or than earlier batches had.
+        """
+        width = embeddings.vectors.shape[1]
+        served = embeddings.model or "the model"
+        if self._asked_dimensions is not None and width != self._asked_dimensions:
+            raise InvalidResponseError(
+                f"asked for {self._asked_dimensions} dimensions, but {served} returned "
+                f"vectors of {width}; the model may not support shortening",
+                batch=batch.describe(),
+                trace_id=embeddings.trace_id,
+            )
+        if self._width is not None and width != self._width:
+            raise InvalidResponseError(
+                f"{served} returned vectors of {width} dimensions, but earlier batches of this "
+                f"call had {self._width} (served by {self._first_model or 'another model'}); "
+                "vectors of different models must not be mixed",
+                batch=batch.describe(),
+                trace_id=embeddings.trace_id,
+            )
+        if self._width is None:
+            self._width, self._first_model = width, embeddings.model
+        report = BatchReport(
+            batch,
+            embeddings.model,
+            embeddings.usage,
+            embeddings.trace_id,
+            attempts,
+            span_id=embeddings.span_id,
+            failures=failures,
+        )
+        self._reports.append(report)
+        if self._on_batch is not None:
+            self._on_batch(report)
+        return EmbeddedBatch(embeddings.vectors, report)
+
+    def finish(self) -> None:
+        """Warn if the call's batches were served by different models."""
+        warn_if_mixed(self._reports)
+
+
+class ListCollector:
+    """Vectors of a call as lists of floats, the form LangChain and LlamaIndex expect."""
+
+    def __init__(self) -> None:
+        self._vectors: list[list[float]] = []
+        self._reports: list[BatchReport] = []
+
+    def add(self, embedded: EmbeddedBatch) -> None:
+        self._vectors.extend(float_lists(embedded.vectors))
+        self._reports.append(embedded.report)
+
+    def result(self) -> EmbeddingResult:
+        return EmbeddingResult(self._vectors, tuple(self._reports))
+
+
+class ArrayFiller:
+    """Vectors of a call copied into one preallocated float32 array."""
+
+    def __init__(self, count: int, dimensions: int | None) -> None:
+        self._count = count
+        self._dimensions = dimensions
+        self._array: Vectors | None = None
+
+    def add(self, embedded: EmbeddedBatch) -> None:
+        if self._array is None:
+            width = embedded.vectors.shape[1]
+            self._array = np.empty((self._count, width), dtype=np.float32)
+        batch = embedded.report.batch
+        self._array[batch.start : batch.stop] = embedded.vectors
+
+    def array(self) -> Vectors:
+        if self._array is None:
+            return np.empty((0, self._dimensions or 0), dtype=np.float32)
+        return self._array

@@ -15,6 +15,7 @@ slept either: a 429 becomes a RetryAfterTooLongError naming the wait the server 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -148,3 +149,24 @@ class RetryPolicy:
     def delay_for(self, attempt: int, error: OrqError) -> float | None:
         """Seconds to wait before the next attempt, or None to give up (see :meth:`decide`)."""
         return self.decide(attempt, error).delay
+
+
+class RetryBudget:
+    """The seconds one call has spent waiting between retries, against its budget.
+
+    Shared by the call's batches, which may wait at once (threads, or tasks of one loop): a wait
+    is taken whole or not at all, under a lock.
+    """
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.spent = 0.0
+        self._lock = threading.Lock()
+
+    def take(self, seconds: float) -> bool:
+        """Count a wait of ``seconds`` against the budget; False (counting none) past it."""
+        with self._lock:
+            if self.spent + seconds > self.budget:
+                return False
+            self.spent += seconds
+            return True

@@ -32,7 +32,7 @@ from . import httpcore_access
 from .bounded_body import BoundedBody, check_header_limits, header_limit_error
 from .deadlines import WATCH
 from .errors import NameResolutionError, OrqConnectionError, OrqTimeoutError
-from .responses import RawResponse
+from .raw_response import RawResponse
 from .sync_http import Attempt, ReportingAdapter, timeout_progress
 
 _READ_CHUNK = 1 << 18

@@ -20,7 +20,7 @@ from langchain_orq import OrqEmbeddings
 from llama_index_orq import OrqEmbedding
 from orq_embeddings import OrqEmbeddingsClient
 from orq_embeddings.config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from orq_embeddings.demo import QUESTIONS, Passage, load_corpus
+from orq_embeddings_demo.corpus import QUESTIONS, Passage, load_corpus
 
 from . import DEFAULT_MODEL
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..client import OrqEmbeddingsClient
-from ..config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_MAX_CONCURRENCY
+from ..config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE
 from ..errors import ConfigurationError, OrqError, SettingPath, dotted_name
-from ..prefixes import PRESETS
 from .job import DEFAULT_CHUNK_ROWS, BadRowsError, BulkJob, BulkResult, run_bulk_job
+from .setting_flags import add_setting_flags, command_line_settings
 
 EXIT_FAILED = 1
 #: Settings or files that cannot work as given, as argparse exits for a bad flag.
@@ -54,17 +54,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         '(or @file.json), e.g. \'{"cache": {"ttl": 3600}}\'',
     )
     parser.add_argument(
-        "--document-prefix",
-        metavar="TEXT",
-        help="text put in front of every row, for models that mark documents "
-        "(e.g. 'passage: '); wins over --prefixes",
-    )
-    parser.add_argument(
-        "--prefixes",
-        metavar="PRESET",
-        help="the document prefix of a model family: " + ", ".join(PRESETS),
-    )
-    parser.add_argument(
         "--text-field",
         default="text",
         help="the field holding the text in .jsonl/.parquet (default: text)",
@@ -81,12 +70,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_BATCH_SIZE,
         help=f"texts per request (default: {DEFAULT_BATCH_SIZE})",
     )
-    parser.add_argument(
-        "--max-concurrency",
-        type=int,
-        default=DEFAULT_MAX_CONCURRENCY,
-        help=f"requests in flight (default: {DEFAULT_MAX_CONCURRENCY})",
-    )
+    add_setting_flags(parser)
     parser.add_argument(
         "--chunk-rows",
         type=int,
@@ -162,9 +146,7 @@ def run_embed_command(args: argparse.Namespace) -> int:
             dimensions=args.dimensions,
             orq=args.orq,
             batch_size=args.batch_size,
-            max_concurrency=args.max_concurrency,
-            prefixes=args.prefixes,
-            document_prefix=args.document_prefix,
+            **command_line_settings(args),
         )
     except ConfigurationError as error:
         print(f"error: {_in_flags(error, args.setting_names)}", file=sys.stderr)

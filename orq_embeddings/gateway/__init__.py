@@ -19,14 +19,14 @@ if TYPE_CHECKING:
     from .config import GatewayConfig
     from .faults import FaultSet, ProviderFault, ResponseFault
     from .local import GatewayPool, LocalGateway
-    from .records import Counters, RecordedRequest
+    from .request_log import Counters, RecordedRequest
     from .routing import Attempt
 
 _EXPORTS = {
     "Attempt": "routing",
     "BUILTIN_MODELS": "catalogue",
     "CACHE_HEADER": "app",
-    "Counters": "records",
+    "Counters": "request_log",
     "FaultSet": "faults",
     "GatewayApp": "app",
     "GatewayConfig": "config",
@@ -35,7 +35,7 @@ _EXPORTS = {
     "ModelSpec": "catalogue",
     "PRECOMPUTED_MODEL_ID": "catalogue",
     "ProviderFault": "faults",
-    "RecordedRequest": "records",
+    "RecordedRequest": "request_log",
     "ResponseFault": "faults",
     "TRACE_ID_HEADER": "app",
 }

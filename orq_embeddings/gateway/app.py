@@ -25,6 +25,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..dialects import Dialect
+
+# The core's names for orq's trace headers, re-exported: the gateway sends what the client reads.
+from ..raw_response import SPAN_ID_HEADER as SPAN_ID_HEADER
+from ..raw_response import TRACE_ID_HEADER as TRACE_ID_HEADER
 from .asgi import (
     Receive,
     Scope,
@@ -36,22 +40,19 @@ from .asgi import (
     serve_lifespan,
 )
 from .batch_limit import batch_refusal
-from .bodies import TRUNCATED_BODY, embeddings_body
 from .cache import DEFAULT_TTL_SECONDS, cache_key
 from .config import GatewayConfig
 from .control import CONTROL_PREFIX, answer_control
 from .errors import GatewayError
 from .faults import ResponseFault
+from .gateway_state import CachedResponse, GatewayState
 from .rate_limit import rate_key
-from .records import CacheOutcome, GatewayLimit, RecordedRequest, redacted
+from .request_log import CacheOutcome, GatewayLimit, RecordedRequest, redacted
 from .routing import Attempt, RoutingFailure
-from .state import CachedResponse, GatewayState
-from .text import count_tokens
+from .success_body import TRUNCATED_BODY, embeddings_body
+from .tokens import count_tokens
 from .validation import EmbeddingRequest, parse_request
 
-TRACE_ID_HEADER = "x-orq-trace-id"
-#: orq's span of the request within its trace, on every answer as orq sends it.
-SPAN_ID_HEADER = "x-orq-trace-span-id"
 #: The local gateway's own cache header: ``hit`` or ``miss``, on requests that asked for the cache.
 CACHE_HEADER = "x-local-gateway-cache"
 

@@ -2,7 +2,7 @@
 
 Sizes are the providers' published native dimensions, so code written against the local gateway
 allocates the same index sizes it will need against orq.ai. Which embedder produces the vectors is
-the local gateway's own business (see :mod:`orq_embeddings.gateway.vectors`).
+the local gateway's own business (see :mod:`orq_embeddings.gateway.embedders`).
 """
 
 from __future__ import annotations

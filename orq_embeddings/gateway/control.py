@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from .errors import GatewayError, invalid_request
 from .faults import FaultSet
-from .state import GatewayState
+from .gateway_state import GatewayState
 from .validation import describe_error
 
 CONTROL_PREFIX = "/_local_gateway/"

@@ -27,7 +27,7 @@ from .catalogue import ModelSpec
 from .config import GatewayConfig
 from .control import CONTROL_PREFIX
 from .faults import Fault, FaultSet, ProviderFault, ResponseFault
-from .records import Counters, RecordedRequest
+from .request_log import Counters, RecordedRequest
 from .server import ProcessServer, ThreadServer, bind
 
 _CONTROL_TIMEOUT_SECONDS = 10.0

@@ -21,11 +21,11 @@ from pydantic import BaseModel, ConfigDict
 
 from ..options import OrqOptions
 from .catalogue import Catalogue, ModelSpec
-from .encoding import EncodedVector
+from .embedders import Embedder, embedder_for
 from .errors import GatewayError
 from .faults import FaultBook, ProviderFault
 from .validation import EmbeddingRequest
-from .vectors import Embedder, embedder_for
+from .vector_encoding import EncodedVector
 
 #: orq's documented defaults (shared/spec).
 DEFAULT_RETRY_COUNT = 2

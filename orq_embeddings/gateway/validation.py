@@ -27,19 +27,19 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import ErrorDetails
 
 from ..dialects import Dialect
+from ..inputs import EmbeddingInput
 from ..options import (
     MAX_CACHE_TTL_SECONDS,
     MAX_IDENTITY_ID_LENGTH,
     MAX_IDENTITY_METADATA_FIELDS,
     MAX_ORQ_RETRY_COUNT,
     CallTimeout,
+    EncodingFormat,
     NonEmptyStr,
     OrqOptions,
     WeightedModel,
 )
-from .encoding import EncodingFormat
 from .errors import GatewayError, invalid_request
-from .text import EmbeddingInput
 
 #: How many problems one 400 message spells out.
 _DETAILED_PROBLEMS = 5

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import time
 import zlib
 
@@ -25,6 +26,7 @@ from orq_embeddings import (
     RedirectError,
     ServerError,
 )
+from tests.support.leaks import FAKE_KEY
 from tests.support.scripted_server import (
     after,
     drip,
@@ -331,3 +333,10 @@ def test_a_corrupt_gzip_body_is_refused_as_such(make_client, server, embed):
     server.push(reply(200, b"\x1f\x8b\x08\x00not gzip at all", {"content-encoding": "gzip"}))
     with pytest.raises(InvalidResponseError, match="not valid gzip data"):
         embed(make_client(max_retries=0), ["a"])
+
+
+def test_debug_logging_names_batches_and_trace_ids(make_client, server, caplog):
+    server.default = embedding_reply(headers={"x-orq-trace-id": "trace-42"})
+    with caplog.at_level(logging.DEBUG, logger="orq_embeddings"):
+        make_client(api_key=FAKE_KEY).embed(["a"])
+    assert any("trace-42" in record.getMessage() for record in caplog.records)

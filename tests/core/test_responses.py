@@ -19,9 +19,10 @@ from orq_embeddings import (
 )
 from orq_embeddings.batching import Batch
 from orq_embeddings.errors import NotSupportedByServerError, QuotaExceededError
-from orq_embeddings.responses import RawResponse, decode_embeddings, interpret
+from orq_embeddings.responses import RawResponse, ResponseReader, decode_embeddings, interpret
 
 BATCH = Batch(number=1, total=4, start=10, stop=13)  # three inputs, positions 10-12
+URL = "https://api.orq.ai/v2/router/embeddings"
 
 
 def b64(values):
@@ -228,7 +229,7 @@ def test_refuses_json_nested_too_deeply_to_read():
 
 def error_for(payload, status, **headers):
     with pytest.raises(OrqError) as caught:
-        interpret(response(payload, status, **headers), BATCH, host="api.orq.ai")
+        ResponseReader(URL, "api.orq.ai").read(response(payload, status, **headers), BATCH)
     return caught.value
 
 
@@ -257,6 +258,20 @@ def test_reads_the_current_orq_error_shape():
 
 
 def test_the_message_names_the_host_that_answered():
+    with pytest.raises(OrqError, match=r"^127\.0\.0\.1:8123 answered 401"):
+        ResponseReader(URL, "127.0.0.1:8123").read(
+            response({"error": {"message": "no"}}, 401), BATCH
+        )
+
+
+def test_a_malformed_success_is_noted_with_its_batch_attempts_and_url():
+    with pytest.raises(InvalidResponseError) as caught:
+        ResponseReader(URL, "api.orq.ai").read(response({"data": None}, 200), BATCH, attempts=2)
+
+    assert caught.value.__notes__ == [f"{BATCH.describe()}, after 2 attempt(s) to {URL}"]
+
+
+def test_interpret_the_old_name_reads_as_the_client_does():
     with pytest.raises(OrqError, match=r"^127\.0\.0\.1:8123 answered 401"):
         interpret(response({"error": {"message": "no"}}, 401), BATCH, host="127.0.0.1:8123")
 

@@ -312,3 +312,41 @@ def test_a_batch_report_carries_the_span_id_and_the_failed_attempts_before_it(
 def test_the_cap_and_the_budget_refuse_a_negative_number_by_name(setting):
     with pytest.raises(ConfigurationError, match=rf"{setting}: must be at least 0"):
         OrqEmbeddingsClient("m", base_url="http://127.0.0.1:9/v2/router", **{setting: -1})
+
+
+# -- one source of truth: the config's limits are what the client's retries do ----------------
+
+LOOPBACK = "http://127.0.0.1:9/v2/router"
+
+
+def test_max_retries_and_a_disagreeing_retry_policy_are_refused():
+    with pytest.raises(ConfigurationError) as caught:
+        OrqEmbeddingsClient(
+            "m", base_url=LOOPBACK, max_retries=5, retry_policy=RetryPolicy(max_retries=2)
+        )
+
+    assert str(caught.value) == (
+        "max_retries: is 5, but retry_policy has max_retries=2; give one of them"
+    )
+
+
+def test_a_retry_policy_alone_sets_the_config_limits():
+    given = RetryPolicy(max_retries=4, max_retry_after=9.0)
+    client = OrqEmbeddingsClient("m", base_url=LOOPBACK, retry_policy=given)
+
+    assert client.retry_policy is given
+    assert (client.config.max_retries, client.config.max_retry_after) == (4, 9.0)
+
+
+def test_a_retry_policy_and_equal_limits_agree():
+    given = RetryPolicy(max_retries=3)
+    client = OrqEmbeddingsClient("m", base_url=LOOPBACK, max_retries=3, retry_policy=given)
+
+    assert (client.retry_policy, client.config.max_retries) == (given, 3)
+
+
+def test_max_retries_alone_builds_the_policy():
+    client = OrqEmbeddingsClient("m", base_url=LOOPBACK, max_retries=4, max_retry_after=9)
+
+    assert (client.retry_policy.max_retries, client.retry_policy.max_retry_after) == (4, 9.0)
+    assert (client.config.max_retries, client.config.max_retry_after) == (4, 9.0)

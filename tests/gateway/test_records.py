@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from orq_embeddings.gateway import GatewayConfig, ProviderFault
-from orq_embeddings.gateway.records import REDACTED
+from orq_embeddings.gateway.request_log import REDACTED
 
 from .conftest import COHERE, SMALL, embed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from orq_embeddings.gateway import PRECOMPUTED_MODEL_ID
-from orq_embeddings.gateway.text import plural_stripped
+from orq_embeddings.gateway.tokens import plural_stripped
 
 from .conftest import COHERE, MISTRAL, SMALL, embed, vectors_of
 

@@ -16,7 +16,7 @@ from langchain_core.vectorstores import InMemoryVectorStore
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 
 from langchain_orq import OrqEmbeddings
-from orq_embeddings.demo import QUESTIONS, load_corpus
+from orq_embeddings_demo.corpus import QUESTIONS, load_corpus
 
 MODEL = "openai/text-embedding-3-small"
 CORPUS = load_corpus()

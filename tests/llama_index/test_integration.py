@@ -19,8 +19,8 @@ from llama_index.core.node_parser import SentenceSplitter
 
 from llama_index_orq import OrqEmbedding
 from orq_embeddings import AuthenticationError
-from orq_embeddings.demo import QUESTIONS, load_corpus
 from orq_embeddings.gateway import ResponseFault
+from orq_embeddings_demo.corpus import QUESTIONS, load_corpus
 
 MODEL = "openai/text-embedding-3-small"
 CORPUS = load_corpus()

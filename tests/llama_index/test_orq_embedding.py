@@ -18,9 +18,10 @@ from tests.support.configuration_mistakes import (
     MODEL,
     assert_adapter_says_what_the_core_says,
 )
+from tests.support.leaks import FAKE_KEY
 from tests.support.scripted_server import after, embedding_reply, vector_for
 
-KEY = "sk-orq-FAKE-llamaindex-4b7e"
+KEY = FAKE_KEY
 TEXTS = [f"node {i} text" for i in range(25)]
 
 
@@ -203,12 +204,6 @@ def test_with_orq_options_is_a_tenant_copy_sharing_the_pool(embed_model, server)
     assert tenant_body["orq"] == {"identity": {"id": "tenant-42"}}
     assert "orq" not in base_body
     assert tenant.client._connections is embed_model.client._connections
-
-
-def test_a_key_of_the_wrong_type_is_not_echoed_in_the_error(server):
-    with pytest.raises(ValidationError, match="api_key") as caught:
-        OrqEmbedding(model_name="m", base_url=server.base_url, api_key=(KEY,))
-    assert KEY not in str(caught.value)
 
 
 @pytest.mark.parametrize("mistake", MISTAKES.values(), ids=MISTAKES.keys())

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from orq_embeddings.gateway import GatewayConfig, LocalGateway
-from tests.reliability.stage import Reference, Stage
-from tests.reliability.surfaces import HASHING_64, KEY, SURFACE_RUNNERS, Surface
+from tests.support.clients import RecordedWaits, embed, make_client, waits  # noqa: F401
+from tests.support.stage import Reference, Stage
+from tests.support.surfaces import HASHING_64, KEY, SURFACE_RUNNERS, Surface
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orq_embeddings.gateway import GatewayConfig, GatewayPool, LocalGateway
-from tests.reliability.surfaces import HASHING_64, KEY, Call, core_client
+from tests.support.surfaces import HASHING_64, KEY, Call, core_client
 
 #: Bounded so the whole property runs in seconds; each example is one call of up to 40 texts.
 EXAMPLES = 40

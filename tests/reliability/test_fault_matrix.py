@@ -38,8 +38,6 @@ from orq_embeddings import (
     ServerError,
 )
 from orq_embeddings.gateway import ProviderFault, ResponseFault
-from tests.reliability.stage import Provoke, Stage, gateway, nothing_listening, scripted
-from tests.reliability.surfaces import MODEL, PINNED_RANDOM, Call, Surface
 from tests.support.scripted_server import (
     Action,
     after,
@@ -48,6 +46,8 @@ from tests.support.scripted_server import (
     reply,
     reset_mid_body,
 )
+from tests.support.stage import Provoke, Stage, gateway, nothing_listening, scripted
+from tests.support.surfaces import MODEL, PINNED_RANDOM, Call, Surface
 
 #: Five texts in one batch: unicode, and a duplicate pair whose vectors must both come back.
 TEXTS = [

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from orq_embeddings.gateway import GatewayConfig, LocalGateway
-from tests.reliability.surfaces import HASHING_64, MODEL
+from tests.support.surfaces import HASHING_64, MODEL
 
 FUZZ = settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PATHS = ["/v2/router/embeddings", "/v3/router/embeddings", "/v2/gateway/embeddings"]

@@ -28,7 +28,6 @@ from orq_embeddings import (
     OrqTimeoutError,
     ResponseTooLargeError,
 )
-from tests.reliability.surfaces import KEY, MODEL, Call, Surface
 from tests.support.scripted_server import (
     Recorded,
     ScriptedServer,
@@ -48,6 +47,7 @@ from tests.support.scripted_server import (
     vector_for,
     with_bytes_after,
 )
+from tests.support.surfaces import KEY, MODEL, Call, Surface
 
 TEXTS = ["first passage", "second passage", "third passage"]
 EXPECTED = [vector_for(text) for text in TEXTS]

@@ -25,8 +25,8 @@ import pytest
 
 from langchain_orq import OrqEmbeddings
 from orq_embeddings.gateway import GatewayConfig, LocalGateway, ResponseFault
-from tests.reliability.stage import Reference
-from tests.reliability.surfaces import HASHING_64, KEY, Call, langchain_embeddings
+from tests.support.stage import Reference
+from tests.support.surfaces import HASHING_64, KEY, Call, langchain_embeddings
 
 LATENCY_MS = 2
 #: Distinct texts the calls draw from; every result is checked against its own text's vector.

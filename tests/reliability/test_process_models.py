@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from orq_embeddings import OrqEmbeddingsClient
-from tests.reliability.surfaces import KEY, MODEL
 from tests.support.scripted_server import after, embedding_reply
+from tests.support.surfaces import KEY, MODEL
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 #: Enough calls, each of several concurrent batches, that parent and child overlap throughout.

@@ -1,9 +1,10 @@
 """Fuzzing how the client reads a response: whatever arrives, the right vectors or an OrqError.
 
-``interpret`` turns status, headers and body into vectors or a typed error, and the retry policy
-reads the wait from the headers of an error. A server (or a proxy before it) can send anything:
-random bytes, random JSON, a payload that is nearly right. None of it may escape as another
-exception, and nothing may be taken for a vector that the body did not declare.
+``ResponseReader.read``, what the client runs, turns status, headers and body into vectors or a
+typed error, and the retry policy reads the wait from the headers of an error. A server (or a
+proxy before it) can send anything: random bytes, random JSON, a payload that is nearly right.
+None of it may escape as another exception, and nothing may be taken for a vector that the body
+did not declare.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from orq_embeddings import (
     RetryPolicy,
 )
 from orq_embeddings.batching import Batch
-from orq_embeddings.responses import BatchEmbeddings, RawResponse, interpret
+from orq_embeddings.responses import BatchEmbeddings, RawResponse, ResponseReader
 
+#: What the client runs on each response: status checked, body decoded, notes attached.
+READER = ResponseReader("https://api.orq.ai/v2/router/embeddings", "api.orq.ai")
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # -- what a server can send --------------------------------------------------------------------
@@ -194,7 +197,7 @@ def read(
     status: int, headers: dict[str, str], body: bytes, size: int
 ) -> BatchEmbeddings | OrqError:
     try:
-        return interpret(RawResponse(status, headers, body), Batch(0, 1, 0, size))
+        return READER.read(RawResponse(status, headers, body), Batch(0, 1, 0, size))
     except OrqError as error:
         return error
 

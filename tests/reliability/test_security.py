@@ -18,7 +18,6 @@ import asyncio
 import json
 import logging
 import re
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +41,16 @@ from orq_embeddings import (
     RedirectError,
 )
 from orq_embeddings.gateway import GatewayConfig, ResponseFault
-from tests.reliability.stage import Provoke, Stage, gateway, nothing_listening, scripted
-from tests.reliability.surfaces import (
+from tests.support.leaks import every_log_record, everything_said_by, leaks, written_by
+from tests.support.scripted_server import (
+    ScriptedServer,
+    after,
+    embedding_reply,
+    reply,
+    reset_mid_body,
+)
+from tests.support.stage import Provoke, Stage, gateway, nothing_listening, scripted
+from tests.support.surfaces import (
     HASHING_64,
     KEY,
     MODEL,
@@ -53,69 +60,16 @@ from tests.reliability.surfaces import (
     langchain_embeddings,
     llama_index_embedding,
 )
-from tests.support.scripted_server import (
-    ScriptedServer,
-    after,
-    embedding_reply,
-    reply,
-    reset_mid_body,
-)
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 TEXTS = ["a passage to embed", "and another"]
 HTML_PAGE = "<html><head><title>500 Internal Server Error</title></head></html>"
 
 
-def leaks(texts: list[str]) -> list[str]:
-    """The texts that contain the key."""
-    return [text for text in texts if KEY in text]
-
-
-def everything_said_by(error: BaseException) -> list[str]:
-    """An error's message, repr, attributes and notes, for it and every error in its chain."""
-    said = ["".join(traceback.format_exception(error))]
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        said += [str(current), repr(current), repr(vars(current))]
-        said += getattr(current, "__notes__", [])
-        current = current.__cause__ or current.__context__
-    return said
-
-
-@pytest.fixture
-def every_log_record() -> Iterator[list[logging.LogRecord]]:
-    """Every record of every logger at DEBUG and up, loggers that do not propagate included."""
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    keep = Keep(logging.DEBUG)
-    root = logging.getLogger()
-    loggers = [root] + [
-        logger
-        for logger in logging.root.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger)
-    ]
-    levels = {logger: logger.level for logger in loggers}
-    hooked = [root] + [logger for logger in loggers if not logger.propagate]
-    for logger in loggers:
-        logger.setLevel(logging.DEBUG)
-    for logger in hooked:
-        logger.addHandler(keep)
-    yield records
-    for logger in hooked:
-        logger.removeHandler(keep)
-    for logger, level in levels.items():
-        logger.setLevel(level)
-
-
-def written_by(records: list[logging.LogRecord]) -> list[str]:
-    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
-    return [formatter.format(record) for record in records]
+@pytest.fixture(name="every_log_record")
+def every_log_record_fixture() -> Iterator[list[logging.LogRecord]]:
+    with every_log_record() as records:
+        yield records
 
 
 # -- errors and logs, through every surface and every ending -------------------------------------
@@ -353,6 +307,29 @@ def test_plain_http_to_another_machine_is_refused_from_the_environment(kind, mon
 
     with pytest.raises(ValueError, match="refusing to send the API key over plain http"):
         FROM_THE_ENVIRONMENT[kind]()
+
+
+@pytest.mark.parametrize("kind", list(MAKERS))
+def test_a_key_of_the_wrong_type_is_not_echoed_in_the_error(kind):
+    with pytest.raises(ValueError, match="api_key") as caught:
+        MAKERS[kind](Call(base_url="https://api.orq.ai/v2/router", api_key=(KEY,)))  # type: ignore[arg-type]
+
+    assert leaks(everything_said_by(caught.value)) == []
+
+
+DUMPS: dict[str, Callable[[Any], str]] = {
+    "core": lambda client: str(client.config.model_dump()) + client.config.model_dump_json(),
+    "langchain": lambda embeddings: str(embeddings.model_dump()) + embeddings.model_dump_json(),
+}
+
+
+@pytest.mark.parametrize("kind", list(DUMPS))
+def test_default_header_values_stay_out_of_dumps(kind):
+    made = MAKERS[kind](
+        Call(base_url="https://api.orq.ai/v2/router", default_headers={"X-Api-Key": "hdr-secret"})
+    )
+
+    assert "hdr-secret" not in DUMPS[kind](made)
 
 
 ADAPTER_CALLS: dict[str, Callable[[Any], Any]] = {

@@ -14,7 +14,7 @@ import pytest
 
 from orq_embeddings import OrqEmbeddingsClient
 from orq_embeddings.config import DEFAULT_MAX_RESPONSE_BYTES
-from tests.reliability.surfaces import KEY, MODEL, Call
+from tests.support.surfaces import KEY, MODEL, Call
 
 EXTRA_HEADERS = {"X-ORQ-IDENTITY-ID": "user-9", "X-Tenant": "tenant 42\twith a tab"}
 

@@ -1,4 +1,4 @@
-"""The demo corpus shipped with the package: thirty short passages on six topics.
+"""The demo corpus shipped with the demo package: thirty short passages on six topics.
 
 Used by ``orq-embeddings demo``, the notebooks and the tests, so they all show the same data. The
 questions come with the passage that answers each, so a demo can show it retrieved the right one.
@@ -33,5 +33,5 @@ QUESTIONS: dict[str, str] = {
 
 def load_corpus() -> list[Passage]:
     """Every passage, in file order."""
-    text = files("orq_embeddings.demo").joinpath("corpus.jsonl").read_text(encoding="utf-8")
+    text = files("orq_embeddings_demo").joinpath("corpus.jsonl").read_text(encoding="utf-8")
     return [Passage(**json.loads(line)) for line in text.splitlines() if line.strip()]

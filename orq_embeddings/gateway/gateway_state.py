@@ -13,7 +13,7 @@ from .catalogue import Catalogue
 from .config import GatewayConfig
 from .faults import FaultBook
 from .rate_limit import RollingWindowLimiter
-from .records import Counters, RecordedRequest
+from .request_log import Counters, RecordedRequest
 from .routing import Router
 
 

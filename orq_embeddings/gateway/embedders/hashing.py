@@ -1,33 +1,30 @@
-"""Deterministic vectors for the local gateway's models.
+"""Meaningful vectors by signed feature hashing, for the local gateway's hashing models.
 
-- :class:`HashingEmbedder` makes meaningful vectors by signed feature hashing: every lower-cased
-  token and every character trigram of a word adds +-weight at hashed positions, and the sum is
-  L2-normalised. Texts that share words share features, so they are closer than texts that do
-  not, and a small retrieval demo finds the right passage. The hash is keyed with the model id, so
-  each model has its own vector space, as real models do: vectors of two models are not comparable.
-  Each feature lands once within the first 8 components, once within the first 32, 128, ... and
-  once anywhere, so a vector cut short by ``dimensions`` still carries every feature (OpenAI's v3
-  models are trained to shorten well in the same way).
-- :class:`PrecomputedEmbedder` looks rows up in a fixed random bank, with their wire encodings
-  prepared once: nearly free, so a client benchmark measures the client, not the gateway.
+Every lower-cased token and every character trigram of a word adds +-weight at hashed positions,
+and the sum is L2-normalised. Texts that share words share features, so they are closer than
+texts that do not, and a small retrieval demo finds the right passage. The hash is keyed with the
+model id, so each model has its own vector space, as real models do: vectors of two models are
+not comparable. Each feature lands once within the first 8 components, once within the first 32,
+128, ... and once anywhere, so a vector cut short by ``dimensions`` still carries every feature
+(OpenAI's v3 models are trained to shorten well in the same way).
 
-Both are pure functions of (model id, input): the same text always gets the same vector, in every
-process.
+A pure function of (model id, input): the same text always gets the same vector, in every process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import zlib
-from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from .catalogue import ModelSpec
-from .encoding import EncodedVector, EncodingFormat, Matrix, encode_rows
-from .text import STOPWORDS, EmbeddingInput, is_word, plural_stripped, text_tokens
+from ...inputs import EmbeddingInput
+from ...options import EncodingFormat
+from ..catalogue import ModelSpec
+from ..tokens import STOPWORDS, is_word, plural_stripped, text_tokens
+from ..vector_encoding import EncodedVector, Matrix, encode_rows
+from .base import Embedder, normalised, shortened
 
 #: Weights of the three kinds of feature: whole words dominate, trigrams let "embedding" and
 #: "embeddings" meet, punctuation barely counts because nearly every text has some.
@@ -38,53 +35,11 @@ _PUNCTUATION_WEIGHT = 0.1
 _STOPWORD_WEIGHT = 0.1
 #: Words shorter than this add no trigrams: theirs would mostly be the word itself.
 _MIN_TRIGRAM_WORD = 4
-#: Rows in the precomputed bank: enough that a batch's vectors differ from one another.
-_BANK_ROWS = 256
 #: Feature positions remembered per model; a corpus's vocabulary repeats, hashing it need not.
 _FEATURE_MEMO_LIMIT = 1 << 17
 #: The smallest prefix a feature is placed in, and the factor between successive prefixes.
 _FIRST_PREFIX = 8
 _PREFIX_GROWTH = 4
-
-
-def normalised(matrix: Matrix) -> Matrix:
-    """Rows scaled to unit length; an all-zero row becomes the first unit vector.
-
-    A zero vector would make every cosine similarity with it undefined, so no input gets one.
-    """
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    zero = norms[:, 0] == 0
-    matrix[zero, 0] = 1.0
-    norms[zero] = 1.0
-    result: Matrix = (matrix / norms).astype(np.float32, copy=False)
-    return result
-
-
-def shortened(matrix: Matrix, dimensions: int) -> Matrix:
-    """The first ``dimensions`` components of each row, renormalised, as OpenAI's v3 models do."""
-    if dimensions >= matrix.shape[1]:
-        return matrix
-    return normalised(np.array(matrix[:, :dimensions], dtype=np.float32))
-
-
-def _input_bytes(item: EmbeddingInput) -> bytes:
-    if isinstance(item, str):
-        # JSON may carry lone surrogates; they must hash, not crash.
-        return item.encode("utf-8", "surrogatepass")
-    return ",".join(map(str, item)).encode("ascii")
-
-
-class Embedder(ABC):
-    """Turns a model's inputs into wire-encoded vectors."""
-
-    @abstractmethod
-    def embed(
-        self,
-        inputs: Sequence[EmbeddingInput],
-        dimensions: int,
-        encoding_format: EncodingFormat,
-    ) -> list[EncodedVector]:
-        """One encoded vector of ``dimensions`` components per input, in input order."""
 
 
 class HashingEmbedder(Embedder):
@@ -174,50 +129,3 @@ def _features(item: EmbeddingInput) -> Iterator[tuple[str, float]]:
             marked = f"<{token}>"
             for start in range(len(marked) - 2):
                 yield "3:" + marked[start : start + 3], _TRIGRAM_WEIGHT
-
-
-class PrecomputedEmbedder(Embedder):
-    """Rows of a fixed random bank, picked by a checksum of the input, encodings prepared once.
-
-    The vectors mean nothing; the same input still always gets the same row.
-    """
-
-    def __init__(self, spec: ModelSpec) -> None:
-        digest = hashlib.blake2b(spec.id.encode("utf-8"), digest_size=8).digest()
-        seed = int.from_bytes(digest, "little")
-        bank = np.random.default_rng(seed).standard_normal((_BANK_ROWS, spec.dimensions))
-        self._bank = normalised(bank.astype(np.float32))
-        self._encoded: dict[tuple[int, EncodingFormat], list[EncodedVector]] = {}
-
-    def embed(
-        self,
-        inputs: Sequence[EmbeddingInput],
-        dimensions: int,
-        encoding_format: EncodingFormat,
-    ) -> list[EncodedVector]:
-        rows = self._encoded_rows(dimensions, encoding_format)
-        return [rows[zlib.crc32(_input_bytes(item)) % _BANK_ROWS] for item in inputs]
-
-    def _encoded_rows(
-        self, dimensions: int, encoding_format: EncodingFormat
-    ) -> list[EncodedVector]:
-        key = (dimensions, encoding_format)
-        if key not in self._encoded:
-            self._encoded[key] = encode_rows(shortened(self._bank, dimensions), encoding_format)
-        return self._encoded[key]
-
-
-def embedder_for(spec: ModelSpec) -> Embedder:
-    """A new embedder of the kind the model names.
-
-    Raises:
-        GatewayError: 501 for the MiniLM model when its extra is not installed.
-    """
-    if spec.embedder == "precomputed":
-        return PrecomputedEmbedder(spec)
-    if spec.embedder == "minilm":
-        # Imported only when asked for: it brings in torch.
-        from .minilm import MiniLMEmbedder
-
-        return MiniLMEmbedder(spec)
-    return HashingEmbedder(spec)

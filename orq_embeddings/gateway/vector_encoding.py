@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-EncodingFormat = Literal["float", "base64"]
+from ..options import EncodingFormat
+
 #: One vector on the wire: a float list, or a base64 string.
 EncodedVector = str | list[float]
 Matrix = npt.NDArray[np.float32]

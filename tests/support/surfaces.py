@@ -8,19 +8,21 @@ waits; an adapter is observed from outside (requests at the server, the wall clo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from langchain_orq import OrqEmbeddings
 from llama_index_orq import OrqEmbedding
 from orq_embeddings import OrqEmbeddingsClient, RetryPolicy
+from orq_embeddings.client_backed import SAME_NAMED_SETTINGS
 from orq_embeddings.config import DEFAULT_MAX_RESPONSE_BYTES
 from orq_embeddings.gateway import ModelSpec
-from tests.core.conftest import RecordedWaits
+from tests.support.clients import RecordedWaits
+from tests.support.leaks import FAKE_KEY
 
 #: A recognisable fake key: any text that contains it is a leak.
-KEY = "sk-orq-FAKE-reliability-5e1f0c9a77"
+KEY = FAKE_KEY
 #: A small model of the local gateway: vectors deterministic per text, cheap to send and compare.
 MODEL = "local/hashing-64"
 DIMENSIONS = 64
@@ -44,6 +46,16 @@ class Call:
     orq: dict[str, Any] | None = None
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     default_headers: dict[str, str] | None = None
+    #: Any other setting every surface names alike, passed on as given.
+    more: Mapping[str, Any] = field(default_factory=dict)
+
+    def same_named(self) -> dict[str, Any]:
+        """The settings every surface takes under the same name, ``more`` included."""
+        named = {each.name: getattr(self, each.name) for each in fields(self)}
+        return {
+            **{name: value for name, value in named.items() if name in SAME_NAMED_SETTINGS},
+            **self.more,
+        }
 
 
 def core_client(call: Call, waits: RecordedWaits | None = None) -> OrqEmbeddingsClient:
@@ -56,50 +68,22 @@ def core_client(call: Call, waits: RecordedWaits | None = None) -> OrqEmbeddings
             "async_sleep": waits.async_sleep,
         }
     return OrqEmbeddingsClient(
-        MODEL,
-        api_key=call.api_key,
-        base_url=call.base_url,
-        timeout=call.timeout,
-        max_retries=call.max_retries,
-        batch_size=call.batch_size,
-        max_batch_bytes=call.max_batch_bytes,
-        max_concurrency=call.max_concurrency,
-        orq=call.orq,
-        max_response_bytes=call.max_response_bytes,
-        default_headers=call.default_headers,
-        **timing,
+        MODEL, timeout=call.timeout, batch_size=call.batch_size, **call.same_named(), **timing
     )
 
 
 def langchain_embeddings(call: Call) -> OrqEmbeddings:
     return OrqEmbeddings(
-        model=MODEL,
-        api_key=call.api_key,
-        base_url=call.base_url,
-        timeout=call.timeout,
-        max_retries=call.max_retries,
-        chunk_size=call.batch_size,
-        max_batch_bytes=call.max_batch_bytes,
-        max_concurrency=call.max_concurrency,
-        orq=call.orq,
-        max_response_bytes=call.max_response_bytes,
-        default_headers=call.default_headers,
+        model=MODEL, timeout=call.timeout, chunk_size=call.batch_size, **call.same_named()
     )
 
 
 def llama_index_embedding(call: Call) -> OrqEmbedding:
     return OrqEmbedding(
         model_name=MODEL,
-        api_key=call.api_key,
-        base_url=call.base_url,
         timeout=call.timeout,
-        max_retries=call.max_retries,
         embed_batch_size=call.batch_size,
-        max_batch_bytes=call.max_batch_bytes,
-        max_concurrency=call.max_concurrency,
-        orq=call.orq,
-        max_response_bytes=call.max_response_bytes,
-        default_headers=call.default_headers,
+        **call.same_named(),
     )
 
 

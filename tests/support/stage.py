@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from orq_embeddings.gateway import LocalGateway, ProviderFault, ResponseFault
-from tests.reliability.surfaces import MODEL
 from tests.support.scripted_server import Action, ScriptedServer, vector_for
+from tests.support.surfaces import MODEL
 
 
 class Reference:

@@ -1,0 +1,158 @@
+"""The client settings every surface offers under one name, each declared once.
+
+:class:`ClientSettings` declares each setting with its type, limits, default, an example and a
+description. The core's :class:`~orq_embeddings.config.ClientConfig` and both adapters inherit
+its fields (so pydantic, mypy and IDEs see them), the client's keyword arguments are typed by
+:class:`ClientSettingsArgs`, and the bulk command offers a flag for each field marked with
+:class:`CommandLine`. A new setting with one name everywhere goes here, and only here;
+tests/core/test_settings.py names the place one was forgotten.
+
+Outside it on purpose: settings each framework names its own way (``model``/``model_name``,
+``timeout``/``request_timeout``, ``batch_size``/``chunk_size``/``embed_batch_size``), the key and
+base URL (read from the environment differently by each surface), ``default_headers`` (a dict in
+the core, None in the adapters) and what goes in the request body.
+
+The defaults, and why:
+
+- ``max_retries`` 2: orq already retries on its side (twice by default) and the two multiply.
+- ``max_retry_after`` 60 s: orq's platform rate limit is per minute on a rolling 60 s window, so a
+  ``Retry-After`` within a minute is a wait that clears it; a longer one means a daily cap, a budget
+  or an overloaded provider, which one call sleeping (up to a day, for ``Retry-After: 100000``)
+  cannot outlast. Beyond it the client does not wait; it raises, naming the wait asked for.
+- ``retry_wait_budget`` 300 s: the most one call (one ``embed``, all its batches together) spends
+  sleeping between retries, so a rate-limit storm fails a call after about five windows' worth
+  of waiting instead of stretching it without bound. Waits of concurrent batches add up.
+- ``max_batch_bytes`` 750,000: orq publishes no limit; OpenAI allows 2,048 inputs and 300,000
+  tokens a request, and 750 KB of text stays under that even at 2.5 bytes a token.
+- ``max_concurrency`` 16 requests in flight: enough to hide a gateway round trip behind the others,
+  few enough that a 429 from a rate limit is the exception. Lower it for tight rate limits.
+- ``max_response_bytes`` 256 MiB per response body, counted after gzip/deflate are undone: the
+  largest honest answer is a 2,048-input batch of 3,072-dimension vectors as float JSON. A float32
+  printed as JSON takes 10-23 characters plus a comma (``-0.0123456789,`` typically, at most
+  ``-1.2345678901234567e-05,``), so that batch is 2,048 x 3,072 x 14 = 88 MB typically and
+  2,048 x 3,072 x 24 = 151 MB at worst, plus about 60 bytes per item. 256 MiB (268 MB) leaves
+  room above the worst case while an endless body or a gzip bomb (1 MB inflating to gigabytes)
+  is refused with a ResponseTooLargeError before it can take the machine's memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, Field, field_validator
+from typing_extensions import TypedDict
+
+from .prefixes import PRESETS, check_prefix, check_preset_name
+
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_RETRY_AFTER = 60.0
+DEFAULT_RETRY_WAIT_BUDGET = 300.0
+DEFAULT_MAX_BATCH_BYTES = 750_000
+DEFAULT_MAX_CONCURRENCY = 16
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """Marks a setting the bulk command offers as ``--its-name``; ``help`` says what it counts."""
+
+    help: str
+
+
+class ClientSettings(BaseModel):
+    """The settings the core client and both adapters take under the same name.
+
+    No ``model_config`` on purpose: each subclass brings its own (the core's config is frozen,
+    the adapters' models are changed after construction).
+    """
+
+    max_retries: int = Field(
+        default=DEFAULT_MAX_RETRIES,
+        ge=0,
+        examples=[5],
+        description="Client retries after the first attempt; orq retries on its side too.",
+    )
+    max_retry_after: float = Field(
+        default=DEFAULT_MAX_RETRY_AFTER,
+        ge=0,
+        allow_inf_nan=False,
+        examples=[5.0],
+        description="Longest Retry-After (seconds) a retry waits for; a longer one is raised "
+        "at once, naming the wait asked for.",
+    )
+    retry_wait_budget: float = Field(
+        default=DEFAULT_RETRY_WAIT_BUDGET,
+        ge=0,
+        allow_inf_nan=False,
+        examples=[7.0],
+        description="Most seconds one call spends waiting between retries, all its batches "
+        "together; a retry that would pass it is not made.",
+    )
+    max_batch_bytes: int = Field(
+        default=DEFAULT_MAX_BATCH_BYTES,
+        ge=1,
+        examples=[100_000],
+        description="Most bytes of input text in one request.",
+    )
+    max_concurrency: Annotated[int, CommandLine("requests in flight")] = Field(
+        default=DEFAULT_MAX_CONCURRENCY,
+        ge=1,
+        examples=[3],
+        description="Most requests in flight at once, across threads (sync) or per event loop "
+        "(async).",
+    )
+    max_response_bytes: int = Field(
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        ge=1,
+        examples=[1_000_000],
+        description="Most bytes of one response body, after decompression; a larger one is "
+        "abandoned with ResponseTooLargeError.",
+    )
+    allow_insecure_http: bool = Field(
+        default=False,
+        examples=[True],
+        description="Send the key over plain http to a host that is not this machine.",
+    )
+    prefixes: Annotated[
+        str | None, CommandLine("the document prefix of a model family: " + ", ".join(PRESETS))
+    ] = Field(
+        default=None,
+        examples=["e5"],
+        description="A named preset of query and document prefixes for an asymmetric model ("
+        + ", ".join(PRESETS)
+        + "; see orq_embeddings/prefixes.py). None applies unless named.",
+    )
+    query_prefix: str | None = Field(
+        default=None,
+        examples=["query: "],
+        description="Text put in front of each query (embed_query, get_query_embedding); "
+        "wins over the preset's.",
+    )
+    document_prefix: Annotated[
+        str | None,
+        CommandLine("text put in front of every row, e.g. 'passage: '; wins over --prefixes"),
+    ] = Field(
+        default=None,
+        examples=["passage: "],
+        description="Text put in front of each document (every call but embed_query); wins "
+        "over the preset's.",
+    )
+
+    _check_preset = field_validator("prefixes")(check_preset_name)
+    _check_prefixes = field_validator("query_prefix", "document_prefix")(check_prefix)
+
+
+class ClientSettingsArgs(TypedDict, total=False):
+    """:class:`ClientSettings` as keyword arguments, for ``**settings`` signatures mypy checks."""
+
+    max_retries: int
+    max_retry_after: float
+    retry_wait_budget: float
+    max_batch_bytes: int
+    max_concurrency: int
+    max_response_bytes: int
+    allow_insecure_http: bool
+    prefixes: str | None
+    query_prefix: str | None
+    document_prefix: str | None
