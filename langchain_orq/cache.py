@@ -10,26 +10,27 @@ sides can share one byte store and a changed prefix never serves vectors made wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from langchain_core.embeddings import Embeddings
 from langchain_core.stores import ByteStore
 
-from orq_embeddings.prefixes import Side
+from orq_embeddings.prefixes import Prefixes, Side
 
 if TYPE_CHECKING:
     from langchain_classic.embeddings import CacheBackedEmbeddings
 
-    from .embeddings import OrqEmbeddings
 
-
-def cache_namespace(embeddings: OrqEmbeddings, side: Side) -> str:
+def cache_namespace(model: str, dimensions: int | None, prefixes: Prefixes, side: Side) -> str:
     """What one side's vectors are keyed under: ``"<model>.512d.query.1a2b3c4d5e6f."``."""
-    dimensions = f".{embeddings.dimensions}d" if embeddings.dimensions else ""
-    return f"{embeddings.model}{dimensions}.{embeddings.client.prefixes.cache_namespace(side)}."
+    shortened = f".{dimensions}d" if dimensions else ""
+    return f"{model}{shortened}.{prefixes.cache_namespace(side)}."
 
 
 def cache_backed(
-    embeddings: OrqEmbeddings,
+    embeddings: Embeddings,
+    namespace_of: Callable[[Side], str],
     document_cache: ByteStore,
     *,
     query_cache: bool | ByteStore = False,
@@ -38,6 +39,7 @@ def cache_backed(
     """``embeddings`` behind a cache, each side under its own namespace (see the module doc).
 
     Args:
+        namespace_of: the namespace of each side's keys.
         document_cache: where document vectors are kept.
         query_cache: False (queries are not cached, LangChain's default), True (in
             ``document_cache``, apart from the documents) or a store of their own.
@@ -52,7 +54,7 @@ def cache_backed(
 
     def store_for(cache: ByteStore, side: Side) -> CacheBackedEmbeddings:
         return CacheBackedEmbeddings.from_bytes_store(
-            embeddings, cache, namespace=cache_namespace(embeddings, side), key_encoder="sha256"
+            embeddings, cache, namespace=namespace_of(side), key_encoder="sha256"
         )
 
     documents = store_for(document_cache, "document")

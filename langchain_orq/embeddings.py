@@ -183,7 +183,7 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
 
     def cache_namespace(self, side: Side) -> str:
         """The cache namespace of ``side``'s vectors: model, dimensions and that side's prefix."""
-        return cache.cache_namespace(self, side)
+        return cache.cache_namespace(self.model, self.dimensions, self.client.prefixes, side)
 
     def cache_backed(
         self,
@@ -198,7 +198,11 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
         namespace: a query never gets the vector cached for a document of the same text.
         """
         return cache.cache_backed(
-            self, document_cache, query_cache=query_cache, batch_size=batch_size
+            self,
+            self.cache_namespace,
+            document_cache,
+            query_cache=query_cache,
+            batch_size=batch_size,
         )
 
     @contextmanager
