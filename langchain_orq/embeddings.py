@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.utils import from_env, secret_from_env
@@ -13,6 +13,13 @@ from pydantic import ConfigDict, Field, SecretStr
 from orq_embeddings import BatchReport, OrqOptions
 from orq_embeddings.client_backed import ClientBackedModel
 from orq_embeddings.config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_TIMEOUT
+from orq_embeddings.prefixes import Side
+
+from . import cache
+
+if TYPE_CHECKING:
+    from langchain_classic.embeddings import CacheBackedEmbeddings
+    from langchain_core.stores import ByteStore
 
 
 class OrqEmbeddings(ClientBackedModel, Embeddings):
@@ -101,6 +108,12 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
         vectors = await embed.aembed_documents(["hello", "goodbye"])
         ```
 
+    Asymmetric models (e5, bge, nomic, ...), whose queries and documents need prefixes:
+        ```python
+        embed = OrqEmbeddings(model="your-deployment/e5-base-v2", prefixes="e5")
+        # embed_query sends "query: ...", embed_documents "passage: ..."
+        ```
+
     Per-request orq options (multi-tenant apps), sharing the connection pool:
         ```python
         tenant_embed = embed.with_orq_options(identity={"id": "tenant-42"}, name="search")
@@ -130,7 +143,8 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
     show_progress_bar: bool = False
     """Show a tqdm progress bar advancing per batch."""
     # max_retries, max_retry_after, retry_wait_budget, max_batch_bytes, max_concurrency,
-    # max_response_bytes and allow_insecure_http are inherited from ClientSettings.
+    # max_response_bytes, allow_insecure_http, prefixes, query_prefix and document_prefix are
+    # inherited from ClientSettings.
 
     model_config = ConfigDict(
         extra="forbid",
@@ -155,8 +169,8 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
             return self.client.embed(texts, on_batch=on_batch).vectors
 
     def embed_query(self, text: str) -> list[float]:
-        """Embed one query text."""
-        return self.client.embed_one(text)
+        """Embed one query text, with the query prefix."""
+        return self.client.embed_query(text)
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Async :meth:`embed_documents`: native, on the running event loop."""
@@ -165,7 +179,31 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
 
     async def aembed_query(self, text: str) -> list[float]:
         """Async :meth:`embed_query`."""
-        return await self.client.aembed_one(text)
+        return await self.client.aembed_query(text)
+
+    def cache_namespace(self, side: Side) -> str:
+        """The cache namespace of ``side``'s vectors: model, dimensions and that side's prefix."""
+        return cache.cache_namespace(self.model, self.dimensions, self.client.prefixes, side)
+
+    def cache_backed(
+        self,
+        document_cache: ByteStore,
+        *,
+        query_cache: bool | ByteStore = False,
+        batch_size: int | None = None,
+    ) -> CacheBackedEmbeddings:
+        """This model behind LangChain's CacheBackedEmbeddings, queries cached apart from documents.
+
+        ``query_cache=True`` keeps query vectors in ``document_cache`` too, under their own
+        namespace: a query never gets the vector cached for a document of the same text.
+        """
+        return cache.cache_backed(
+            self,
+            self.cache_namespace,
+            document_cache,
+            query_cache=query_cache,
+            batch_size=batch_size,
+        )
 
     @contextmanager
     def _progress(self, total: int) -> Iterator[Callable[[BatchReport], None] | None]:

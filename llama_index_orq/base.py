@@ -23,12 +23,21 @@ from orq_embeddings.config import (
     env_api_key,
     env_base_url,
 )
+from orq_embeddings.prefixes import Side
 from orq_embeddings.results import float_lists
+
+from .side_cache import SideCollections
 
 dispatcher = instrument.get_dispatcher(__name__)
 
 #: Other names users bring from llama-index's OpenAIEmbedding, mapped to this class's fields.
-_ALIASES = {"model": "model_name", "api_base": "base_url"}
+_ALIASES = {
+    "model": "model_name",
+    "api_base": "base_url",
+    # The names llama-index's HuggingFaceEmbedding gives its prefixes.
+    "query_instruction": "query_prefix",
+    "text_instruction": "document_prefix",
+}
 
 
 def _env_secret() -> SecretStr | None:
@@ -44,6 +53,10 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
     The API key is read from ``ORQ_API_KEY`` and the base URL from ``ORQ_BASE_URL``; the key is
     never serialized (``to_dict``/``to_json`` leave it out and ``from_dict`` reads it from the
     environment again) and never appears in events or ``to_payload()``.
+
+    For asymmetric models, ``prefixes="e5"`` (or ``query_prefix`` / ``document_prefix``, also
+    accepted as ``query_instruction`` / ``text_instruction``) marks queries and texts; with an
+    ``embeddings_cache``, the two are cached apart (see :mod:`llama_index_orq.side_cache`).
 
     Examples:
         ```python
@@ -86,7 +99,8 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
     )
 
     # max_retries, max_retry_after, retry_wait_budget, max_batch_bytes, max_concurrency,
-    # max_response_bytes and allow_insecure_http are inherited from ClientSettings.
+    # max_response_bytes, allow_insecure_http, prefixes, query_prefix and document_prefix are
+    # inherited from ClientSettings.
 
     # A key passed as the wrong type must not be echoed in the validation error.
     model_config = ConfigDict(hide_input_in_errors=True)
@@ -94,7 +108,7 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
     @model_validator(mode="before")
     @classmethod
     def _accept_familiar_names(cls, data: Any) -> Any:
-        """Accept ``model`` and ``api_base``, the names llama-index's OpenAIEmbedding uses."""
+        """Accept the names other llama-index embeddings use (``model``, ``query_instruction``)."""
         if not isinstance(data, dict):
             return data
         data = dict(data)
@@ -131,10 +145,10 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
     # -- the six methods BaseEmbedding asks for ----------------------------------------------
 
     def _get_query_embedding(self, query: str) -> Embedding:
-        return self.client.embed_one(query)
+        return self.client.embed_query(query)
 
     async def _aget_query_embedding(self, query: str) -> Embedding:
-        return await self.client.aembed_one(query)
+        return await self.client.aembed_query(query)
 
     def _get_text_embedding(self, text: str) -> Embedding:
         return self.client.embed_one(text)
@@ -148,6 +162,37 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return (await self.client.aembed(texts)).vectors
 
+    # -- the cache, one side at a time -------------------------------------------------------
+
+    def _cached_as(self, side: Side) -> OrqEmbedding:
+        """This model, or with an ``embeddings_cache`` a copy that caches ``side`` apart.
+
+        BaseEmbedding keys its cache by the raw text, queries and documents alike; the copy's
+        cache is a view keeping each side (and each prefix) in collections of its own (see
+        :mod:`llama_index_orq.side_cache`). The copy shares this model's client.
+        """
+        if self.embeddings_cache is None:
+            return self
+        namespace = self.client.prefixes.cache_namespace(side)
+        view = SideCollections(self.embeddings_cache, namespace)
+        return self.model_copy(update={"embeddings_cache": view})
+
+    def get_query_embedding(self, query: str) -> Embedding:
+        """BaseEmbedding's, caching queries apart from documents."""
+        return BaseEmbedding.get_query_embedding(self._cached_as("query"), query)
+
+    async def aget_query_embedding(self, query: str) -> Embedding:
+        """Async :meth:`get_query_embedding`."""
+        return await BaseEmbedding.aget_query_embedding(self._cached_as("query"), query)
+
+    def get_text_embedding(self, text: str) -> Embedding:
+        """BaseEmbedding's, caching documents apart from queries."""
+        return BaseEmbedding.get_text_embedding(self._cached_as("document"), text)
+
+    async def aget_text_embedding(self, text: str) -> Embedding:
+        """Async :meth:`get_text_embedding`."""
+        return await BaseEmbedding.aget_text_embedding(self._cached_as("document"), text)
+
     # -- batches, concurrently ---------------------------------------------------------------
 
     def _needs_base_batching(self) -> bool:
@@ -160,7 +205,9 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
     ) -> list[Embedding]:
         """Embed texts, ``max_concurrency`` requests at a time (BaseEmbedding sends one by one)."""
         if self._needs_base_batching():
-            return super().get_text_embedding_batch(texts, show_progress, **kwargs)
+            return BaseEmbedding.get_text_embedding_batch(
+                self._cached_as("document"), texts, show_progress, **kwargs
+            )
         vectors: list[Embedding] = []
         with _progress(show_progress, len(texts)) as advance:
             for embedded in self.client.iter_batches(texts):
@@ -174,7 +221,9 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
     ) -> list[Embedding]:
         """Async :meth:`get_text_embedding_batch`: bounded concurrency, not an unbounded gather."""
         if self._needs_base_batching():
-            return await super().aget_text_embedding_batch(texts, show_progress, **kwargs)
+            return await BaseEmbedding.aget_text_embedding_batch(
+                self._cached_as("document"), texts, show_progress, **kwargs
+            )
         vectors: list[Embedding] = []
         with _progress(show_progress, len(texts)) as advance:
             async for embedded in self.client.aiter_batches(texts):

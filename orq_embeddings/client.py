@@ -49,6 +49,7 @@ from .errors import (
 from .inputs import EmbeddingInput, check_inputs
 from .lookahead import LookAhead, runs_inline
 from .options import EmbeddingSettings, EncodingFormat, OrqOptions
+from .prefixes import Prefixes, TextPrefix
 from .raw_response import RawResponse
 from .responses import ResponseReader
 from .results import (
@@ -102,8 +103,9 @@ class OrqEmbeddingsClient:
         sleep, async_sleep: how retries wait; injectable so tests run on exact schedules.
         **settings: the settings of :class:`~orq_embeddings.settings.ClientSettings`
             (``max_retries``, ``max_retry_after``, ``retry_wait_budget``, ``max_batch_bytes``,
-            ``max_concurrency``, ``max_response_bytes``, ``allow_insecure_http``), each
-            described there.
+            ``max_concurrency``, ``max_response_bytes``, ``allow_insecure_http``, and the
+            ``prefixes`` preset, ``query_prefix`` and ``document_prefix`` of asymmetric models),
+            each described there.
 
     Defaults and the reasons for them are in :mod:`orq_embeddings.config`.
 
@@ -183,6 +185,7 @@ class OrqEmbeddingsClient:
         self._url = config.embeddings_url
         self._reader = ResponseReader(config.embeddings_url, urlsplit(config.base_url).netloc)
         self._headers = _request_headers(config)
+        self.prefixes: Prefixes = config.text_prefixes
 
     # -- copies, pickling, closing ---------------------------------------------------------
 
@@ -268,7 +271,8 @@ class OrqEmbeddingsClient:
             on_batch: called in the caller's thread after each batch, in input order.
 
         Raises:
-            InvalidInputError: (a ValueError) naming every bad input; nothing was sent.
+            InvalidInputError: (a ValueError) naming every bad input (token ids, too, when
+                there is a document prefix they cannot take); nothing was sent.
             APIStatusError: and its subclasses, when orq refused and retrying did not help.
             OrqTimeoutError, OrqConnectionError: when every attempt timed out or broke.
             InvalidResponseError: when a response did not fit its batch.
@@ -288,12 +292,26 @@ class OrqEmbeddingsClient:
         return collected.result()
 
     def embed_one(self, text: EmbeddingInput) -> list[float]:
-        """The vector of a single input (a query, say)."""
+        """The vector of a single document (with the document prefix, as :meth:`embed`)."""
         return self.embed([text]).vectors[0]
 
     async def aembed_one(self, text: EmbeddingInput) -> list[float]:
         """Async :meth:`embed_one`."""
         return (await self.aembed([text])).vectors[0]
+
+    def embed_query(self, text: EmbeddingInput) -> list[float]:
+        """The vector of a search query: ``text`` with the query prefix in front of it."""
+        collected = ListCollector()
+        for embedded in self._iter_batches([text], self.prefixes.query, None):
+            collected.add(embedded)
+        return collected.result().vectors[0]
+
+    async def aembed_query(self, text: EmbeddingInput) -> list[float]:
+        """Async :meth:`embed_query`."""
+        collected = ListCollector()
+        async for embedded in self._aiter_batches([text], self.prefixes.query, None):
+            collected.add(embedded)
+        return collected.result().vectors[0]
 
     def embed_numpy(
         self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
@@ -323,35 +341,56 @@ class OrqEmbeddingsClient:
         """Yield each batch's vectors in input order while later batches are in flight.
 
         At most ``2 * max_concurrency`` batches are submitted ahead of the one being yielded, so
-        memory is bounded however long ``inputs`` is.
+        memory is bounded however long ``inputs`` is. Each input gets the document prefix.
         """
-        batches = self._plan(inputs)
+        return self._iter_batches(inputs, self.prefixes.document, on_batch)
+
+    def aiter_batches(
+        self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
+    ) -> AsyncIterator[EmbeddedBatch]:
+        """Async :meth:`iter_batches`."""
+        return self._aiter_batches(inputs, self.prefixes.document, on_batch)
+
+    # -- planning and sending ------------------------------------------------------------------
+
+    def _iter_batches(
+        self, inputs: Sequence[EmbeddingInput], prefix: TextPrefix, on_batch: OnBatch | None
+    ) -> Iterator[EmbeddedBatch]:
+        """:meth:`iter_batches`, with ``prefix`` in front of each input."""
+        texts, batches = self._plan(inputs, prefix)
         checks = CallChecks(self.settings, on_batch)
         waits = RetryBudget(self.config.retry_wait_budget)
-        for fetched in self._send_all(inputs, batches, waits):
+        for fetched in self._send_all(texts, batches, waits):
             embeddings = self._decode(fetched)
             yield checks.accept(fetched.batch, embeddings, fetched.attempts, fetched.failures)
         checks.finish()
 
-    async def aiter_batches(
-        self, inputs: Sequence[EmbeddingInput], *, on_batch: OnBatch | None = None
+    async def _aiter_batches(
+        self, inputs: Sequence[EmbeddingInput], prefix: TextPrefix, on_batch: OnBatch | None
     ) -> AsyncIterator[EmbeddedBatch]:
-        """Async :meth:`iter_batches`."""
-        batches = self._plan(inputs)
+        """Async :meth:`_iter_batches`."""
+        texts, batches = self._plan(inputs, prefix)
         checks = CallChecks(self.settings, on_batch)
         waits = RetryBudget(self.config.retry_wait_budget)
-        async for fetched in self._asend_all(inputs, batches, waits):
+        async for fetched in self._asend_all(texts, batches, waits):
             embeddings = await self._adecode(fetched)
             yield checks.accept(fetched.batch, embeddings, fetched.attempts, fetched.failures)
         checks.finish()
 
-    # -- planning and sending ------------------------------------------------------------------
+    def _plan(
+        self, inputs: Sequence[EmbeddingInput], prefix: TextPrefix
+    ) -> tuple[Sequence[EmbeddingInput], list[Batch]]:
+        """The texts to send (the caller's, checked, then prefixed) and their batches.
 
-    def _plan(self, inputs: Sequence[EmbeddingInput]) -> list[Batch]:
+        The caller's inputs are checked as given, so an empty text is refused even with a
+        prefix; the batches are cut from the prefixed texts, so the byte budget counts prefixes.
+        """
         check_inputs(inputs)
-        return plan_batches(
-            inputs, max_inputs=self.config.batch_size, max_bytes=self.config.max_batch_bytes
+        texts = prefix.applied_to(inputs)
+        batches = plan_batches(
+            texts, max_inputs=self.config.batch_size, max_bytes=self.config.max_batch_bytes
         )
+        return texts, batches
 
     def _encode(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> bytes:
         return encode_request(self._template, inputs[batch.start : batch.stop])

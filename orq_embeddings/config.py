@@ -48,6 +48,7 @@ from urllib.parse import urlsplit
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from .dialects import Dialect, dialect_for_base_url
+from .prefixes import Prefixes
 from .settings import DEFAULT_MAX_BATCH_BYTES as DEFAULT_MAX_BATCH_BYTES
 from .settings import DEFAULT_MAX_CONCURRENCY as DEFAULT_MAX_CONCURRENCY
 from .settings import DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES
@@ -208,6 +209,11 @@ class ClientConfig(ClientSettings):
     def uses_environment_proxy(self) -> bool:
         """Whether ``HTTP(S)_PROXY`` may carry requests: never to this machine (see above)."""
         return not is_loopback_host(urlsplit(self.base_url).hostname or "")
+
+    @property
+    def text_prefixes(self) -> Prefixes:
+        """The query and document prefixes in effect: explicit ones over the preset's."""
+        return Prefixes.resolve(self.prefixes, self.query_prefix, self.document_prefix)
 
     @property
     def embeddings_url(self) -> str:

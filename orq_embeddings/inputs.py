@@ -49,7 +49,7 @@ def _unencodable(text: str) -> str | None:
     return None
 
 
-def _compact_positions(positions: Sequence[int]) -> str:
+def compact_positions(positions: Sequence[int]) -> str:
     """Render sorted positions as runs: ``[1, 2, 3, 7]`` -> ``"1-3, 7"``."""
     runs: list[str] = []
     start = previous = positions[0]
@@ -88,7 +88,7 @@ def check_inputs(inputs: Sequence[object]) -> None:
     noun = "input" if len(problems) == 1 else "inputs"
     raise InvalidInputError(
         f"{len(problems)} of {len(inputs)} {noun} cannot be embedded "
-        f"(positions {_compact_positions(positions)}): {details}. "
+        f"(positions {compact_positions(positions)}): {details}. "
         "Each input must be a non-empty string or a non-empty list of token ids; "
         "nothing was sent.",
         positions,

@@ -40,8 +40,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from typing_extensions import TypedDict
+
+from .prefixes import PRESETS, check_prefix, check_preset_name
 
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RETRY_AFTER = 60.0
@@ -112,6 +114,33 @@ class ClientSettings(BaseModel):
         examples=[True],
         description="Send the key over plain http to a host that is not this machine.",
     )
+    prefixes: Annotated[
+        str | None, CommandLine("the document prefix of a model family: " + ", ".join(PRESETS))
+    ] = Field(
+        default=None,
+        examples=["e5"],
+        description="A named preset of query and document prefixes for an asymmetric model ("
+        + ", ".join(PRESETS)
+        + "; see orq_embeddings/prefixes.py). None applies unless named.",
+    )
+    query_prefix: str | None = Field(
+        default=None,
+        examples=["query: "],
+        description="Text put in front of each query (embed_query, get_query_embedding); "
+        "wins over the preset's.",
+    )
+    document_prefix: Annotated[
+        str | None,
+        CommandLine("text put in front of every row, e.g. 'passage: '; wins over --prefixes"),
+    ] = Field(
+        default=None,
+        examples=["passage: "],
+        description="Text put in front of each document (every call but embed_query); wins "
+        "over the preset's.",
+    )
+
+    _check_preset = field_validator("prefixes")(check_preset_name)
+    _check_prefixes = field_validator("query_prefix", "document_prefix")(check_prefix)
 
 
 class ClientSettingsArgs(TypedDict, total=False):
@@ -124,3 +153,6 @@ class ClientSettingsArgs(TypedDict, total=False):
     max_concurrency: int
     max_response_bytes: int
     allow_insecure_http: bool
+    prefixes: str | None
+    query_prefix: str | None
+    document_prefix: str | None

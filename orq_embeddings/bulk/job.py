@@ -102,7 +102,12 @@ def describe_repeated_ids(corpus: Corpus, id_field: str) -> str:
 
 
 def _manifest(job: BulkJob, client: OrqEmbeddingsClient, corpus: Corpus) -> dict[str, object]:
-    """What the saved vectors depend on: a rerun that differs in any of it cannot reuse them."""
+    """What the saved vectors depend on: a rerun that differs in any of it cannot reuse them.
+
+    The document prefix is the one in effect (a preset's or an explicit one), recorded only when
+    there is one, so a checkpoint made before prefixes existed is still this job's.
+    """
+    document_prefix = client.prefixes.document.text
     return {
         "input_sha256": file_digest(job.input),
         "text_field": job.text_field,
@@ -111,6 +116,7 @@ def _manifest(job: BulkJob, client: OrqEmbeddingsClient, corpus: Corpus) -> dict
         "chunk_rows": job.chunk_rows,
         "base_url": client.config.base_url,
         **client.settings.model_dump(mode="json", exclude_none=True),
+        **({"document_prefix": document_prefix} if document_prefix else {}),
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 from ..settings import ClientSettings, CommandLine
 
@@ -33,7 +33,8 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
     """Add a flag for each marked setting; its help ends with the default, as the others do."""
     for name, marker in marked_settings().items():
         field = ClientSettings.model_fields[name]
-        help_text = f"{marker.help} (default: {field.default})"
+        default = "none" if field.default is None else field.default
+        help_text = f"{marker.help} (default: {default})"
         if field.annotation is bool:
             parser.add_argument(
                 flag_of(name),
@@ -42,9 +43,21 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
                 help=help_text,
             )
         else:
-            # A setting's annotation is a plain type (int, float), which converts a flag's text.
-            convert = cast("Callable[[str], Any]", field.annotation)
-            parser.add_argument(flag_of(name), type=convert, default=field.default, help=help_text)
+            parser.add_argument(
+                flag_of(name),
+                type=_converter(field.annotation),
+                default=field.default,
+                help=help_text,
+            )
+
+
+def _converter(annotation: Any) -> Callable[[str], Any]:
+    """The type a flag's text becomes: the setting's own (int, float), or ``X`` of ``X | None``.
+
+    An optional setting's None is what a flag left out gives.
+    """
+    types = [kind for kind in get_args(annotation) if kind is not type(None)]
+    return cast("Callable[[str], Any]", types[0] if types else annotation)
 
 
 def command_line_settings(args: argparse.Namespace) -> dict[str, Any]:

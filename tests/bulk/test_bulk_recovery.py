@@ -148,8 +148,13 @@ def save_part_then_fail(server, corpus: Path, output: Path) -> None:
         (["--model", MODEL, "--dimensions", "4"], "--dimensions: was null, now 4"),
         (["--model", MODEL, "--orq", '{"cache": {"ttl": 60}}'], "--orq: was {}, now"),
         (["--model", MODEL, "--base-url", "http://localhost:1/v2/router"], "--base-url: was"),
+        (
+            ["--model", MODEL, "--document-prefix", "passage: "],
+            '--document-prefix: was null, now "passage: "',
+        ),
+        (["--model", MODEL, "--prefixes", "nomic"], '--document-prefix: was null, now "search_'),
     ],
-    ids=["model", "dimensions", "orq options", "base url"],
+    ids=["model", "dimensions", "orq options", "base url", "document prefix", "prefix preset"],
 )
 def test_changing_a_job_with_saved_rows_is_refused_with_the_choice_spelled_out(
     server, corpus, tmp_path, change, named

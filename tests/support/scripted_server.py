@@ -340,6 +340,10 @@ class ScriptedServer:
         """The JSON bodies of every request so far."""
         return [request.json() for request in self.requests]
 
+    def inputs(self) -> list[Any]:
+        """Every input of every request so far, in the order the requests arrived."""
+        return [item for body in self.bodies() for item in body["input"]]
+
     def __enter__(self) -> ScriptedServer:
         accept = threading.Thread(target=self._accept_loop, daemon=True)
         accept.start()
