@@ -28,6 +28,7 @@ from pydantic import SecretStr
 from typing_extensions import Unpack
 
 from ._version import __version__
+from .batch_splitting import BatchSplit
 from .batching import Batch, plan_batches
 from .bounded_body import ACCEPTED_CONTENT_ENCODINGS
 from .config import (
@@ -78,6 +79,10 @@ class _Fetched(NamedTuple):
     response: RawResponse
     attempts: int
     failures: tuple[OrqError, ...] = ()
+    #: Whether the planned batch was refused for its size and this is one of its parts.
+    split: bool = False
+    #: The model's learned limit on inputs per request once the planned batch was sent, if any.
+    batch_limit: int | None = None
 
 
 class OrqEmbeddingsClient:
@@ -361,8 +366,7 @@ class OrqEmbeddingsClient:
         checks = CallChecks(self.settings, on_batch)
         waits = RetryBudget(self.config.retry_wait_budget)
         for fetched in self._send_all(texts, batches, waits):
-            embeddings = self._decode(fetched)
-            yield checks.accept(fetched.batch, embeddings, fetched.attempts, fetched.failures)
+            yield _accepted(checks, fetched, self._decode(fetched))
         checks.finish()
 
     async def _aiter_batches(
@@ -373,8 +377,7 @@ class OrqEmbeddingsClient:
         checks = CallChecks(self.settings, on_batch)
         waits = RetryBudget(self.config.retry_wait_budget)
         async for fetched in self._asend_all(texts, batches, waits):
-            embeddings = await self._adecode(fetched)
-            yield checks.accept(fetched.batch, embeddings, fetched.attempts, fetched.failures)
+            yield _accepted(checks, fetched, await self._adecode(fetched))
         checks.finish()
 
     def _plan(
@@ -387,9 +390,11 @@ class OrqEmbeddingsClient:
         """
         check_inputs(inputs)
         texts = prefix.applied_to(inputs)
-        batches = plan_batches(
-            texts, max_inputs=self.config.batch_size, max_bytes=self.config.max_batch_bytes
+        learned = self._connections.batch_limits.limit(self.settings.model)
+        batch_size = (
+            self.config.batch_size if learned is None else min(learned, self.config.batch_size)
         )
+        batches = plan_batches(texts, max_inputs=batch_size, max_bytes=self.config.max_batch_bytes)
         return texts, batches
 
     def _encode(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> bytes:
@@ -425,8 +430,37 @@ class OrqEmbeddingsClient:
         )
         return delay
 
-    def _send(self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget) -> _Fetched:
-        """Post ``batch`` until it succeeds or the retry policy gives up; leave it undecoded.
+    def _split(self, batch: Batch) -> BatchSplit:
+        return BatchSplit(batch, self.settings.model, self._connections.batch_limits)
+
+    def _send(
+        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
+    ) -> list[_Fetched]:
+        """Send ``batch``, split in halves while the server refuses it for its size (a split
+        is not a retry: see :mod:`orq_embeddings.batch_splitting`); its parts' responses in order.
+        """
+        split = self._split(batch)
+        sent: list[_Fetched] = []
+        for part in split.parts():
+            with split.sending(part):
+                sent.append(self._send_part(inputs, part, waits))
+        return _marked(sent, split)
+
+    async def _asend(
+        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
+    ) -> list[_Fetched]:
+        """Async :meth:`_send`."""
+        split = self._split(batch)
+        sent: list[_Fetched] = []
+        for part in split.parts():
+            with split.sending(part):
+                sent.append(await self._asend_part(inputs, part, waits))
+        return _marked(sent, split)
+
+    def _send_part(
+        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
+    ) -> _Fetched:
+        """Post ``batch`` it succeeds or the retry policy gives up; leave it undecoded.
 
         The caller's thread decodes (:meth:`_decode`), so this one is free for the next batch as
         soon as a body is in: requests keep going out while earlier vectors are decoded.
@@ -446,10 +480,10 @@ class OrqEmbeddingsClient:
                 failures.append(error)
         raise AssertionError("unreachable")
 
-    async def _asend(
+    async def _asend_part(
         self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
     ) -> _Fetched:
-        """Async :meth:`_send`."""
+        """Async :meth:`_send_part`."""
         body = self._encode(inputs, batch)
         connections = await self._connections.for_running_loop()
         failures: list[OrqError] = []
@@ -482,7 +516,8 @@ class OrqEmbeddingsClient:
     ) -> Iterator[_Fetched]:
         """Send every batch, ``max_concurrency`` at a time, yielding responses in batch order."""
         if runs_inline(batches, self.config.max_concurrency):
-            yield from (self._send(inputs, batch, waits) for batch in batches)
+            for batch in batches:
+                yield from self._send(inputs, batch, waits)
             return
         executor = self._connections.executor()
         window = LookAhead(
@@ -494,7 +529,7 @@ class OrqEmbeddingsClient:
             while (head := window.head()) is not None:
                 sent = head.result()
                 window.advance()
-                yield sent
+                yield from sent
         finally:
             for future in window.abandon():
                 future.cancel()
@@ -505,7 +540,8 @@ class OrqEmbeddingsClient:
         """Async :meth:`_send_all`: tasks on the running loop, awaited in batch order."""
         if runs_inline(batches, self.config.max_concurrency):
             for batch in batches:
-                yield await self._asend(inputs, batch, waits)
+                for fetched in await self._asend(inputs, batch, waits):
+                    yield fetched
             return
         window = LookAhead(
             batches,
@@ -516,7 +552,8 @@ class OrqEmbeddingsClient:
             while (head := window.head()) is not None:
                 sent = await head
                 window.advance()
-                yield sent
+                for fetched in sent:
+                    yield fetched
         finally:
             abandoned = window.abandon()
             for task in abandoned:
@@ -558,6 +595,24 @@ def _retry_policy_for(
         raise ConfigurationError(problems)
     limits = {limit: getattr(retry_policy, limit) for limit in _RETRY_LIMITS}
     return config.model_copy(update=limits), retry_policy
+
+
+def _accepted(checks: CallChecks, fetched: _Fetched, embeddings: BatchEmbeddings) -> EmbeddedBatch:
+    """A batch's decoded vectors, checked against the call and reported with how it was sent."""
+    return checks.accept(
+        fetched.batch,
+        embeddings,
+        fetched.attempts,
+        fetched.failures,
+        split=fetched.split,
+        batch_limit=fetched.batch_limit,
+    )
+
+
+def _marked(sent: list[_Fetched], split: BatchSplit) -> list[_Fetched]:
+    """The parts of one planned batch, each marked with whether it was split and the limit."""
+    limit = split.batch_limit()
+    return [fetched._replace(split=split.was_split, batch_limit=limit) for fetched in sent]
 
 
 def _request_headers(config: ClientConfig) -> dict[str, str]:

@@ -20,6 +20,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .batch_splitting import BatchLimits
 from .loop_scoped import LoopScoped
 from .transports import HttpxTransport, RequestsTransport
 from .worker_threads import DaemonThreadPool
@@ -52,6 +53,8 @@ class Connections:
         self.max_concurrency = max_concurrency
         self._max_response_bytes = max_response_bytes
         self._use_environment_proxy = use_environment_proxy
+        #: The inputs per request each model was found to take (see batch_splitting).
+        self.batch_limits = BatchLimits()
         self._start_over()
         _ALL.add(self)
 

@@ -308,3 +308,53 @@ class NameResolutionError(OrqConnectionError):
 
 class ResponseTooLargeError(InvalidResponseError):
     """A response body grew past ``max_response_bytes`` (after decompression); it was abandoned."""
+
+
+def _status_fields(error: APIStatusError) -> dict[str, Any]:
+    """The keyword arguments that make another APIStatusError of the same response."""
+    return {
+        "code": error.code,
+        "trace_id": error.trace_id,
+        "headers": error.headers,
+        "span_id": error.span_id,
+        "param": error.param,
+        "failures": error.failures,
+        "host": error.host,
+    }
+
+
+class BatchTooLargeError(BadRequestError):
+    """A batch of one input still refused for its size (413, or a 400 naming a batch limit).
+
+    The client splits a batch the server refuses for its size, down to single inputs; when even
+    one input is refused that way, no split can help.
+
+    Attributes:
+        position: the input's position in the caller's list.
+    """
+
+    def __init__(self, error: APIStatusError, position: int) -> None:
+        self.position = position
+        self._advice = (
+            f" (input {position} was refused for its size even alone, after the batch was split "
+            "down to single inputs; shorten it or lower max_batch_bytes)"
+        )
+        super().__init__(error.status_code, error.message, **_status_fields(error))
+
+
+class InputTooLongError(BadRequestError):
+    """A 400 saying an input is longer than the model takes (its context length); never split.
+
+    Attributes:
+        position: the input's position in the caller's list, when the server named its index in
+            the batch; else None, and ``first``/``last`` bound where it is.
+        first, last: the caller's positions of the refused batch's first and last input.
+    """
+
+    def __init__(self, error: APIStatusError, position: int | None, first: int, last: int) -> None:
+        self.position = position
+        self.first = first
+        self.last = last
+        where = f"input {position}" if position is not None else f"one of inputs {first}-{last}"
+        self._advice = f" ({where} is too long for the model: shorten or chunk it)"
+        super().__init__(error.status_code, error.message, **_status_fields(error))

@@ -51,6 +51,10 @@ class BatchReport:
         failures: the errors of the attempts before the one that succeeded, which the client
             retried, in order (each APIStatusError carries orq's own ``failures`` when its
             fallback chain failed); ``()`` when the first attempt succeeded.
+        split: the planned batch was refused for its size, and ``batch`` is one of the parts it
+            was split into (a split is not a retry: ``attempts`` counts this part's own).
+        batch_limit: the inputs per request the client has learned the model takes (the
+            largest size that worked after a refusal for size), or None when none was learned.
     """
 
     batch: Batch
@@ -60,6 +64,8 @@ class BatchReport:
     attempts: int
     span_id: str | None = None
     failures: tuple[OrqError, ...] = ()
+    split: bool = False
+    batch_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,9 @@ class CallChecks:
         embeddings: BatchEmbeddings,
         attempts: int,
         failures: tuple[OrqError, ...] = (),
+        *,
+        split: bool = False,
+        batch_limit: int | None = None,
     ) -> EmbeddedBatch:
         """The batch's vectors and report, if they fit the settings and the earlier batches.
 
@@ -169,6 +178,8 @@ class CallChecks:
             attempts,
             span_id=embeddings.span_id,
             failures=failures,
+            split=split,
+            batch_limit=batch_limit,
         )
         self._reports.append(report)
         if self._on_batch is not None:

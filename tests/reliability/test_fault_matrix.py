@@ -193,7 +193,6 @@ REFUSED_STATUSES = {
     401: (AuthenticationError, "invalid_api_key"),
     403: (PermissionDeniedError, "insufficient_scope"),
     404: (NotFoundError, "not_found"),
-    413: (BadRequestError, "request_too_large"),
     422: (BadRequestError, "provider_credential_invalid"),
 }
 
@@ -262,6 +261,12 @@ FAULTS = [
             Raises(error, rf"answered {status} {code}: ", attempts=1),
         )
         for status, (error, code) in REFUSED_STATUSES.items()
+    ),
+    # A 413 is a refusal of the batch's size: split in halves (not retried), not raised.
+    Fault(
+        "splits_a_batch_refused_with_413_in_halves_and_returns_vectors_in_order",
+        gateway(ResponseFault(status=413, times=1)),
+        Returns(attempts=3),
     ),
     # orq's side: the gateway's own retries absorb what they can, and only the outcome shows.
     Fault(

@@ -20,6 +20,7 @@ import pytest
 
 from orq_embeddings import (
     BadRequestError,
+    BatchTooLargeError,
     InvalidResponseError,
     NameResolutionError,
     OrqConnectionError,
@@ -208,15 +209,19 @@ def test_a_reused_connection_that_breaks_after_the_answer_began_is_not_resent(su
 
 
 def test_an_early_413_then_a_close_is_a_413_and_the_body_is_not_sent_again(surface, server):
-    server.push(refuse_early(413, {"error": {"code": "request_too_large", "message": "too big"}}))
+    server.default = refuse_early(
+        413, {"error": {"code": "request_too_large", "message": "too big"}}
+    )
     texts = [f"{i} " + "x" * 1_600_000 for i in range(5)]  # 8 MB: still uploading when refused
     call = Call(base_url=server.base_url, max_batch_bytes=10_000_000, max_retries=2)
 
     error, _ = raises(surface, call, texts)
 
-    assert type(error) is BadRequestError
+    assert type(error) is BatchTooLargeError  # input 0 refused even alone
+    assert isinstance(error, BadRequestError)
     assert "answered 413 request_too_large: too big" in str(error)
-    assert len(server.requests) == 1
+    # Never the same body again: a 413 is split (5 inputs, then 2, then input 0 alone), not retried.
+    assert len(server.requests) == 3
 
 
 def test_a_host_name_that_does_not_resolve_is_reported_as_such(surface):
