@@ -460,7 +460,7 @@ class OrqEmbeddingsClient:
     def _send_part(
         self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
     ) -> _Fetched:
-        """Post ``batch`` it succeeds or the retry policy gives up; leave it undecoded.
+        """Post ``batch`` until it succeeds or the retry policy gives up; leave it undecoded.
 
         The caller's thread decodes (:meth:`_decode`), so this one is free for the next batch as
         soon as a body is in: requests keep going out while earlier vectors are decoded.

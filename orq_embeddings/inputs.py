@@ -25,7 +25,7 @@ def problem_with(item: object) -> str | None:
     if isinstance(item, str):
         if not item or item.isspace():
             return "is only whitespace" if item else "is an empty string"
-        return None if item.isascii() else _unencodable(item)
+        return None if item.isascii() else unencodable(item)
     if item is None:
         return "is None"
     if isinstance(item, (list, tuple)):
@@ -37,7 +37,7 @@ def problem_with(item: object) -> str | None:
     return f"is a {type(item).__name__}, not a string or a list of token ids"
 
 
-def _unencodable(text: str) -> str | None:
+def unencodable(text: str) -> str | None:
     """Say where a text cannot be UTF-8 (a lone surrogate, as broken text extraction leaves)."""
     try:
         text.encode("utf-8")

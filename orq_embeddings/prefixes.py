@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .errors import InvalidInputError
-from .inputs import EmbeddingInput, compact_positions
+from .inputs import EmbeddingInput, compact_positions, unencodable
 
 #: The two kinds of text an asymmetric model tells apart.
 Side = Literal["query", "document"]
@@ -83,14 +83,9 @@ def check_preset_name(name: str | None) -> str | None:
 
 def check_prefix(value: str | None) -> str | None:
     """Refuse a prefix UTF-8 cannot carry, which would otherwise fail every request."""
-    if value is not None and not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as error:
-            raise ValueError(
-                f"has a lone surrogate U+{ord(value[error.start]):04X} at character "
-                f"{error.start}, which UTF-8 cannot carry"
-            ) from None
+    problem = None if value is None or value.isascii() else unencodable(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
