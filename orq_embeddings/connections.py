@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from .batch_splitting import BatchLimits
 from .loop_scoped import LoopScoped
+from .tls_trust import TrustStore
 from .transports import HttpxTransport, RequestsTransport
 from .worker_threads import DaemonThreadPool
 
@@ -49,10 +50,14 @@ class Connections:
         max_concurrency: int,
         max_response_bytes: int,
         use_environment_proxy: bool = True,
+        trust: TrustStore | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.max_concurrency = max_concurrency
         self._max_response_bytes = max_response_bytes
         self._use_environment_proxy = use_environment_proxy
+        self._trust = trust
+        self._proxy = proxy
         #: The inputs per request each model was found to take (see batch_splitting).
         self.batch_limits = BatchLimits()
         self._start_over()
@@ -61,7 +66,13 @@ class Connections:
     @classmethod
     def for_config(cls, config: ClientConfig) -> Connections:
         """The connections a client with ``config`` sends on: a transport setting is read here."""
-        return cls(config.max_concurrency, config.max_response_bytes, config.uses_environment_proxy)
+        return cls(
+            config.max_concurrency,
+            config.max_response_bytes,
+            config.uses_environment_proxy,
+            config.trust_store,
+            config.proxy,
+        )
 
     def _start_over(self) -> None:
         """Nothing made yet: the state of a new client, and of a forked child's copy of one."""
@@ -79,7 +90,11 @@ class Connections:
         with self._lock:
             if self._transport is None:
                 self._transport = RequestsTransport(
-                    self.max_concurrency, self._max_response_bytes, self._use_environment_proxy
+                    self.max_concurrency,
+                    self._max_response_bytes,
+                    self._use_environment_proxy,
+                    self._trust,
+                    self._proxy,
                 )
             return self._transport
 
@@ -95,7 +110,11 @@ class Connections:
     def _new_loop_connections(self) -> LoopConnections:
         return LoopConnections(
             HttpxTransport(
-                self.max_concurrency, self._max_response_bytes, self._use_environment_proxy
+                self.max_concurrency,
+                self._max_response_bytes,
+                self._use_environment_proxy,
+                self._trust,
+                self._proxy,
             ),
             asyncio.Semaphore(self.max_concurrency),
         )
