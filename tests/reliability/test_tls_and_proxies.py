@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import trustme
 
-from orq_embeddings import OrqEmbeddingsClient, TLSVerificationError
+from orq_embeddings import OrqConnectionError, OrqEmbeddingsClient, TLSVerificationError
 from tests.support.leaks import everything_said_by
 from tests.support.recording_proxy import RecordingProxy
 from tests.support.scripted_server import ScriptedServer, vector_for
@@ -224,7 +224,7 @@ def test_proxy_credentials_reach_the_proxy_and_nothing_else(mode, server, proxy,
     unreachable = f"http://alice:hunter2-proxy@127.0.0.1:{closed_port}"
     call = Call(base_url=server.base_url, max_retries=0, more={"proxy": unreachable})
     client = core_client(call)
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(OrqConnectionError) as caught:
         embed_with_core(mode, call)
     said = " ".join(
         [*everything_said_by(caught.value), repr(client), str(client.config.model_dump())]
