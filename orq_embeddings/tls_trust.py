@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import ssl
 from dataclasses import dataclass
-from functools import cached_property
 from urllib.parse import urlsplit
 
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
@@ -102,9 +101,12 @@ class TrustStore:
                 return cls(path, name)
         return cls(DEFAULT_CA_BUNDLE_PATH, "certifi")
 
-    @cached_property
     def ssl_context(self) -> ssl.SSLContext:
-        """An SSL context for httpx trusting exactly this store."""
+        """A new SSL context for httpx trusting exactly this store.
+
+        Made per transport, never kept here: a client, its config included, must pickle (Ray,
+        multiprocessing), and an SSLContext does not.
+        """
         if self.verify is False:
             context = ssl.create_default_context()
             context.check_hostname = False

@@ -279,7 +279,7 @@ class HttpxTransport:
             limits=limits,
             follow_redirects=False,
             trust_env=use_environment_proxy,
-            verify=self._trust.ssl_context,
+            verify=self._trust.ssl_context(),
             proxy=proxy,
         )
         self._client.headers = httpx.Headers(_TRANSPORT_HEADERS)
