@@ -475,7 +475,8 @@ class OrqEmbeddingsClient:
     ) -> _Fetched:
         """Post ``batch`` until it succeeds or the retry policy gives up; leave it undecoded.
 
-        Each attempt waits for the pacer's leave to start. The caller's thread decodes
+        Each attempt takes an in-flight slot, then waits for the pacer's leave to start (the
+        other way round, every batch queued on a loop would be counted as started). The caller's thread decodes
         (:meth:`_decode`), so this one is free for the next batch as soon as a body is in:
         requests keep going out while earlier vectors are decoded.
         """
@@ -486,15 +487,15 @@ class OrqEmbeddingsClient:
         failures: list[OrqError] = []
         for attempt in itertools.count(1):
             try:
-                start = wait_to_start(pacer, tokens, abandoned, retry=attempt > 1)
-                response = None
-                try:
-                    with self._connections.slots:
+                with self._connections.slots:
+                    start = wait_to_start(pacer, tokens, abandoned, retry=attempt > 1)
+                    response = None
+                    try:
                         response = transport.post(
                             self._url, body, self._headers, self.config.timeout
                         )
-                finally:
-                    self._finished(start, response)
+                    finally:
+                        self._finished(start, response)
                 _log_response(batch, response)
                 self._reader.check(response)
                 return _Fetched(batch, response, attempt, tuple(failures), chars=chars)
@@ -514,15 +515,15 @@ class OrqEmbeddingsClient:
         failures: list[OrqError] = []
         for attempt in itertools.count(1):
             try:
-                start = await await_start(pacer, tokens, retry=attempt > 1)
-                response = None
-                try:
-                    async with connections.slots:
+                async with connections.slots:
+                    start = await await_start(pacer, tokens, retry=attempt > 1)
+                    response = None
+                    try:
                         response = await connections.transport.post(
                             self._url, body, self._headers, self.config.timeout
                         )
-                finally:
-                    self._finished(start, response)
+                    finally:
+                        self._finished(start, response)
                 _log_response(batch, response)
                 self._reader.check(response)
                 return _Fetched(batch, response, attempt, tuple(failures), chars=chars)
