@@ -50,10 +50,12 @@ lint: $(INSTALLED)
 notebooks: $(INSTALLED)
 	$(BIN)/python notebooks/execute.py
 
-## bench: throughput against the clients users would otherwise pick; the CLI's start-up time
+## bench: throughput against the clients users would otherwise pick; the CLI's start-up time;
+## a job against a 30-per-minute rate limit (about a minute)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/cli_startup.py
+	$(BIN)/python benchmarks/rate_limits.py
 
 clean:
 	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache

@@ -476,9 +476,9 @@ class OrqEmbeddingsClient:
         """Post ``batch`` until it succeeds or the retry policy gives up; leave it undecoded.
 
         Each attempt takes an in-flight slot, then waits for the pacer's leave to start (the
-        other way round, every batch queued on a loop would be counted as started). The caller's thread decodes
-        (:meth:`_decode`), so this one is free for the next batch as soon as a body is in:
-        requests keep going out while earlier vectors are decoded.
+        other way round, every batch queued on a loop would be counted as started). The
+        caller's thread decodes (:meth:`_decode`), so this one is free for the next batch as
+        soon as a body is in: requests keep going out while earlier vectors are decoded.
         """
         body = self._encode(inputs, batch)
         tokens, chars = self._cost(inputs, batch)

@@ -23,8 +23,8 @@ from tests.support.scripted_server import (
     Recorded,
     ScriptedServer,
     after,
-    embedding_reply,
     embedding_payload,
+    embedding_reply,
     reply,
     reply_with,
 )
@@ -106,7 +106,9 @@ def test_threads_loops_and_copies_share_one_budget(orq_gateway: LocalGateway, re
         results[name] = asyncio.run(embed())
 
     jobs = [sync_job, sync_job, loop_job, loop_job]
-    threads = [threading.Thread(target=job, args=(name,)) for job, name in zip(jobs, texts)]
+    threads = [
+        threading.Thread(target=job, args=(name,)) for job, name in zip(jobs, texts, strict=True)
+    ]
     with client:
         for thread in threads:
             thread.start()
@@ -196,7 +198,7 @@ def test_the_limit_the_server_names_paces_a_rolling_window(
     assert [len(vector) for vector in result.vectors] == [8] * 6
     times = arrivals.times
     # Any two requests two apart are a window apart: the third waits for the first's slot.
-    for earlier, later in zip(times, times[2:]):
+    for earlier, later in zip(times, times[2:], strict=False):
         assert later - earlier >= 0.4
 
 
