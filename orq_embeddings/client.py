@@ -113,8 +113,9 @@ class OrqEmbeddingsClient:
         **settings: the settings of :class:`~orq_embeddings.settings.ClientSettings`
             (``max_retries``, ``max_retry_after``, ``retry_wait_budget``, ``max_batch_bytes``,
             ``max_concurrency``, ``max_response_bytes``, ``allow_insecure_http``, and the
-            ``prefixes`` preset, ``query_prefix`` and ``document_prefix`` of asymmetric models),
-            each described there.
+            ``prefixes`` preset, ``query_prefix`` and ``document_prefix`` of asymmetric models,
+            the ``requests_per_minute`` and ``tokens_per_minute`` budgets and their
+            ``rate_limit_window``: see :mod:`orq_embeddings.pacing`), each described there.
 
     Defaults and the reasons for them are in :mod:`orq_embeddings.config`.
 
