@@ -482,14 +482,14 @@ class OrqEmbeddingsClient:
         soon as a body is in: requests keep going out while earlier vectors are decoded.
         """
         body = self._encode(inputs, batch)
-        tokens, chars = self._cost(inputs, batch)
+        counted, chars = self._counted(inputs, batch)
         pacer = self._connections.pacer
         transport = self._connections.transport()
         failures: list[OrqError] = []
         for attempt in itertools.count(1):
             try:
                 with self._connections.slots:
-                    start = wait_to_start(pacer, tokens, abandoned, retry=attempt > 1)
+                    start = wait_to_start(pacer, counted, abandoned, retry=attempt > 1)
                     response = None
                     try:
                         response = transport.post(
@@ -510,14 +510,14 @@ class OrqEmbeddingsClient:
     ) -> _Fetched:
         """Async :meth:`_send_part`."""
         body = self._encode(inputs, batch)
-        tokens, chars = self._cost(inputs, batch)
+        counted, chars = self._counted(inputs, batch)
         pacer = self._connections.pacer
         connections = await self._connections.for_running_loop()
         failures: list[OrqError] = []
         for attempt in itertools.count(1):
             try:
                 async with connections.slots:
-                    start = await await_start(pacer, tokens, retry=attempt > 1)
+                    start = await await_start(pacer, counted, retry=attempt > 1)
                     response = None
                     try:
                         response = await connections.transport.post(
@@ -533,19 +533,19 @@ class OrqEmbeddingsClient:
                 failures.append(error)
         raise AssertionError("unreachable")
 
-    def _cost(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> tuple[int, int]:
-        """A batch's estimated tokens, and its characters of text to calibrate the estimate on.
+    def _counted(
+        self, inputs: Sequence[EmbeddingInput], batch: Batch
+    ) -> tuple[Sequence[EmbeddingInput] | None, int]:
+        """The inputs the pacer estimates a batch's tokens from, and its characters of text.
 
-        Both are 0 when the pacer counts no tokens. A batch holding token ids gives no
-        characters: its usage says nothing about text.
+        None and 0 when the pacer counts no tokens. A batch holding token ids gives no
+        characters to calibrate the estimate on: its usage says nothing about text.
         """
-        pacer = self._connections.pacer
-        if not pacer.counts_tokens:
-            return 0, 0
+        if not self._connections.pacer.counts_tokens:
+            return None, 0
         items = inputs[batch.start : batch.stop]
         texts = [item for item in items if isinstance(item, str)]
-        chars = sum(map(len, texts)) if len(texts) == len(items) else 0
-        return pacer.estimate(items), chars
+        return items, sum(map(len, texts)) if len(texts) == len(items) else 0
 
     def _finished(self, start: Start, response: RawResponse | None) -> None:
         """Tell the pacer how an attempt ended: its status and rate-limit headers, or nothing."""

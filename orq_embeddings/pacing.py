@@ -59,6 +59,9 @@ logger = logging.getLogger("orq_embeddings")
 INITIAL_CHARS_PER_TOKEN = 3.0
 #: How often a waiter asks again when it waits for a request in flight to finish.
 POLL_SECONDS = 0.02
+#: The longest a waiter sleeps before asking again: what it waits for may change meanwhile (a
+#: calibrated token estimate, a slot freed early), and asking is cheap.
+RECHECK_SECONDS = 0.25
 #: The most time a window slot is kept beyond its window, for clock edges between the two sides.
 MAX_MARGIN_SECONDS = 0.25
 #: A ``Reset`` larger than this is a Unix time, not seconds from now.
@@ -274,28 +277,42 @@ def _reset_seconds(headers: Mapping[str, str]) -> float | None:
     return reset
 
 
+def _tokens_of(pacer: Pacer, inputs: Sequence[EmbeddingInput] | None) -> int:
+    # Estimated at each try, so a wait started before the first usage came back is calibrated.
+    return 0 if inputs is None else pacer.estimate(inputs)
+
+
 def wait_to_start(
-    pacer: Pacer, tokens: int, abandoned: threading.Event | None, *, retry: bool = False
+    pacer: Pacer,
+    inputs: Sequence[EmbeddingInput] | None,
+    abandoned: threading.Event | None,
+    *,
+    retry: bool = False,
 ) -> Start:
-    """Block until ``pacer`` lets a request start; its :class:`Start`.
+    """Block until ``pacer`` lets a request of ``inputs`` start; its :class:`Start`.
+
+    ``inputs`` is None when the pacer counts no tokens.
 
     Raises:
         CallAbandoned: ``abandoned`` was set while waiting (the call was given up).
     """
     while True:
-        turn = pacer.try_start(tokens, retry=retry)
+        turn = pacer.try_start(_tokens_of(pacer, inputs), retry=retry)
         if isinstance(turn, Start):
             return turn
+        turn = min(turn, RECHECK_SECONDS)
         if abandoned is None:
             time.sleep(turn)  # the caller's own thread: Ctrl-C interrupts it
         elif abandoned.wait(turn):
             raise CallAbandoned("the call was abandoned while this batch waited to start")
 
 
-async def await_start(pacer: Pacer, tokens: int, *, retry: bool = False) -> Start:
+async def await_start(
+    pacer: Pacer, inputs: Sequence[EmbeddingInput] | None, *, retry: bool = False
+) -> Start:
     """:func:`wait_to_start` for an event loop; cancelling the task ends the wait."""
     while True:
-        turn = pacer.try_start(tokens, retry=retry)
+        turn = pacer.try_start(_tokens_of(pacer, inputs), retry=retry)
         if isinstance(turn, Start):
             return turn
-        await asyncio.sleep(turn)
+        await asyncio.sleep(min(turn, RECHECK_SECONDS))

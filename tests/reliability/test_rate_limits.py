@@ -244,3 +244,22 @@ async def test_cancelling_an_async_call_ends_its_waits_and_starts_no_more_reques
     await asyncio.sleep(1.0)
 
     assert len(server.requests) == 2
+
+
+def test_a_token_budget_holds_back_what_would_pass_it_until_usage_is_reported(
+    server: ScriptedServer, make_client: Callable[..., OrqEmbeddingsClient], embed
+):
+    arrivals = Arrivals()
+    server.default = arrivals.then(after(0.2, embedding_reply()))
+    # 30 characters: 10 tokens each by the first estimate, so only two fit in 25 at first. The
+    # server then reports 1 token per text, and the rest fit in what is left of the budget.
+    texts = [f"thirty characters of text {n:04d}" for n in range(6)]
+    client = make_client(
+        batch_size=1, max_concurrency=4, tokens_per_minute=25, rate_limit_window=30.0
+    )
+
+    result = embed(client, texts)
+
+    assert len(result.vectors) == 6
+    first, second, third = arrivals.times[:3]
+    assert second - first < 0.2 <= third - first
