@@ -50,12 +50,11 @@ lint: $(INSTALLED)
 notebooks: $(INSTALLED)
 	$(BIN)/python notebooks/execute.py
 
-## bench: throughput against the clients users would otherwise pick; the CLI's start-up time;
-## a job against a 30-per-minute rate limit (about a minute)
+## bench: throughput against the clients users would otherwise pick and against measured floors;
+## the CLI's start-up time; a job against a 30-per-minute rate limit (a minute); all written to
+## benchmarks/RESULTS.md from the one run
 bench: $(INSTALLED)
-	$(BIN)/python benchmarks/throughput.py
-	$(BIN)/python benchmarks/cli_startup.py
-	$(BIN)/python benchmarks/rate_limits.py
+	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache

@@ -40,19 +40,33 @@ def wall_seconds(command: list[str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=20, help="timed runs of each (default: 20)")
-    runs = parser.parse_args().runs
-    print(f"{runs} runs each after one warm-up, Python {sys.version.split()[0]}\n")
-    print(f"| {'command':<32} | median s |  min s |  max s |")
-    print(f"|{'-' * 34}|---------:|-------:|-------:|")
+    parser.add_argument("--results", type=Path, help="also write the report's section here")
+    arguments = parser.parse_args()
+    runs = arguments.runs
+    lines = [
+        "## CLI start-up",
+        f"{runs} runs each after one warm-up, Python {sys.version.split()[0]}\n",
+        f"| {'command':<32} | median s |  min s |  max s |",
+        f"|{'-' * 34}|---------:|-------:|-------:|",
+    ]
+    print("\n".join(lines), flush=True)
     medians = {}
     for name, command in COMMANDS.items():
         wall_seconds(command)  # warm-up: the file cache, .pyc files
         times = [wall_seconds(command) for _ in range(runs)]
         medians[name] = statistics.median(times)
-        print(f"| {name:<32} | {medians[name]:8.3f} | {min(times):6.3f} | {max(times):6.3f} |")
+        lines.append(
+            f"| {name:<32} | {medians[name]:8.3f} | {min(times):6.3f} | {max(times):6.3f} |"
+        )
+        print(lines[-1], flush=True)
     top = medians["orq-embeddings --help"]
     verdict = "within" if top <= TARGET_SECONDS else "OVER"
-    print(f"\norq-embeddings --help: {top:.3f} s median, {verdict} the {TARGET_SECONDS} s aim")
+    lines.append(
+        f"\norq-embeddings --help: {top:.3f} s median, {verdict} the {TARGET_SECONDS} s aim"
+    )
+    print(lines[-1])
+    if arguments.results:
+        arguments.results.write_text("\n".join(lines) + "\n")
     return 0
 
 

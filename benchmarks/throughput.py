@@ -1,8 +1,11 @@
 """Texts per second of this project's clients and of the clients users would otherwise pick.
 
 Every client embeds the same 10,000 deterministic passages into 1536-d vectors, against the same
-local gateway, in the same run: once with no added latency and once with 200 ms added to every
-request (a ResponseFault with no model and no ``times`` strikes every request). The gateway runs
+local gateway, in the same run: with no added latency, with 200 ms and with 1 s added to every
+request (a ResponseFault with no model and no ``times`` strikes every request). Our calls are
+judged against floors measured in the same run (benchmarks/floors.py): CPU per million vectors
+against float creation and decoding, and wall time at a latency against the rounds of requests
+that latency forces; the peers' ratios are shown as information. The gateway runs
 in a child process on the other core and serves ``local/precomputed``-style vectors (looked up,
 not computed) under the model id the OpenAI clients send. Its own work per request (validating,
 counting tokens, writing the body) is not free, so the table shows the CPU it spent per client:
@@ -17,9 +20,8 @@ best with best. Peak memory is the rise of the process's peak RSS over its RSS j
 call, the returned vectors included. The gateway counts requests and the most it held at once,
 and a digest of three returned vectors shows every client got the same vectors back.
 
-    .venv/bin/python benchmarks/throughput.py                  # `make bench`
+    .venv/bin/python benchmarks/throughput.py                  # in `make bench`
     .venv/bin/python benchmarks/throughput.py --repeats 1 --only OrqEmbeddings OpenAIEmbeddings
-    .venv/bin/python benchmarks/throughput.py --results benchmarks/RESULTS.md
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from floors import (
+    CpuFloors,
+    CpuRow,
+    cpu_rows,
+    decode_seconds,
+    float_lists_seconds,
+    latency_target_line,
+)
+
 MODEL = "text-embedding-3-small"
 DIMENSIONS = 1536
 #: Texts the timed call embeds, and texts of the untimed call before it (connections, imports):
@@ -51,22 +62,18 @@ DIMENSIONS = 1536
 TEXTS = 10_000
 WARMUP_TEXTS = 8
 WARMUP_REQUESTS = 1
-LATENCIES_MS = (0, 200)
+LATENCIES_MS = (0, 200, 1000)
+#: At 1 s per request a sequential peer takes minutes (llama-index's sync client sends 100
+#: requests), so latencies from here on get one run per client instead of ``--repeats``.
+SLOW_LATENCY_MS = 1000
+SLOW_REPEATS = 1
 #: The orq SDK does not batch: a user slices the texts, and this is the slice (our batch size).
 SDK_BATCH = 512
 #: Texts for the numpy path's memory check, and its bound: 1.5x the array plus 150 MB.
 NUMPY_TEXTS = 200_000
 NUMPY_BOUND_FACTOR = 1.5
 NUMPY_BOUND_SLACK = 150_000_000
-#: Throughput targets (ours / peer, same mode) by added latency and peer.
-TARGETS = {0: {"OpenAIEmbeddings": 3.0}, 200: {"OpenAIEmbeddings": 5.0, "OpenAIEmbedding": 20.0}}
 UNUSED_KEY = "sk-unused-by-the-local-gateway"
-RESULTS_TITLE = (
-    "# Benchmark results\n\n"
-    "Written by `benchmarks/throughput.py --results benchmarks/RESULTS.md` (the same run `make "
-    "bench` prints); its docstring describes the method. Figures are from one machine at one "
-    "time: rerun it to see your own."
-)
 #: Memory figures are in decimal megabytes, as the bound is stated.
 MB = 1_000_000
 
@@ -300,22 +307,6 @@ def measure(embed: Callable[[list[str]], Any], texts: list[str]) -> Measurement:
     return Measurement(seconds, cpu, peak, *summary(vectors))
 
 
-def float_lists_seconds(count: int) -> float:
-    """CPU seconds to turn ``count`` float32 vectors into lists of Python floats.
-
-    LangChain's and LlamaIndex's interfaces return lists, so every list-returning client pays
-    this for its result whatever else it does: it bounds them all.
-    """
-    import numpy as np
-
-    matrix = np.random.default_rng(0).standard_normal((count, DIMENSIONS), dtype=np.float32)
-    started = time.process_time()
-    lists = matrix.tolist()
-    seconds = time.process_time() - started
-    del lists
-    return seconds
-
-
 def child(name: str, url: str, count: int) -> None:
     """The child process's whole job: measure one client and print the result as JSON."""
     embed = blocking(client_named(name).make(url))
@@ -436,9 +427,13 @@ def numpy_memory(url: str, count: int) -> Measurement:
     return Measurement(**in_child(*arguments))
 
 
-def float_lists_floor(count: int, repeats: int) -> float:
-    """The fastest of ``repeats`` fresh processes at :func:`float_lists_seconds`."""
-    return min(in_child("--float-lists", "--texts", str(count)) for _ in range(repeats))
+def measured_floors(count: int, repeats: int) -> CpuFloors:
+    """Each floor of :mod:`floors`: the fastest of ``repeats`` fresh processes."""
+
+    def fastest(flag: str) -> float:
+        return min(float(in_child(flag, "--texts", str(count))) for _ in range(repeats))
+
+    return CpuFloors(count, fastest("--float-lists"), fastest("--decode-floor"))
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -494,6 +489,16 @@ def throughput_table(figures: Sequence[Figures], max_concurrency: int) -> str:
     return table(THROUGHPUT_COLUMNS, map(row, figures))
 
 
+def ratio_lines(figures: Sequence[Figures]) -> list[str]:
+    """The ratio table and its title, or nothing when no peer ran."""
+    if all(f.client.ours for f in figures):
+        return []
+    return [
+        "Ratios (best texts/s of ours over the peer's best; information, not targets):",
+        ratio_table(figures),
+    ]
+
+
 def ratio_table(figures: Sequence[Figures]) -> str:
     ours = [f for f in figures if f.client.ours]
     peers = [f for f in figures if not f.client.ours]
@@ -502,27 +507,29 @@ def ratio_table(figures: Sequence[Figures]) -> str:
     return table(header, rows)
 
 
-def target_lines(latency_ms: int, figures: Sequence[Figures], max_concurrency: int) -> list[str]:
-    """Each of ours against each targeted peer in its mode (sync with sync, async with async)."""
-    lines = []
-    by_key = {(f.client.family, f.client.mode): f for f in figures}
-    for family, target in TARGETS[latency_ms].items():
-        for ours in (f for f in figures if f.client.ours):
-            peer = by_key.get((family, ours.client.mode))
-            if peer is None:
-                continue
-            ratio = ours.rate / peer.rate
-            verdict = "met" if ratio >= target else "NOT MET"
-            lines.append(
-                f"- {verdict}: {ours.client.name} is {ratio:.1f}x {peer.client.name} "
-                f"(target {target:g}x)"
-            )
+def latency_targets(latency_ms: int, figures: Sequence[Figures], max_concurrency: int) -> list[str]:
+    """Each of ours against the floor this latency sets (:mod:`floors`), and its in-flight bound."""
+    lines = [
+        latency_target_line(
+            f.client.name,
+            f.runs[0].measurement.rows / f.rate,
+            f.runs[0].requests,
+            max_concurrency,
+            latency_ms,
+            f.cpu_seconds,
+        )
+        for f in figures
+        if f.client.ours
+    ]
+    return [*lines, in_flight_line(figures, max_concurrency)]
+
+
+def in_flight_line(figures: Sequence[Figures], max_concurrency: int) -> str:
     over = [f.client.name for f in figures if f.client.ours and f.peak_in_flight > max_concurrency]
-    lines.append(
+    return (
         f"- in flight: {'exceeded by ' + ', '.join(over) if over else 'never'} more than "
         f"max_concurrency={max_concurrency} for our clients"
     )
-    return lines
 
 
 def agreement(figures: Sequence[Figures]) -> str:
@@ -552,17 +559,49 @@ def latency_section(
     max_concurrency: int,
     count: int,
     floor_seconds: float,
+    repeats: int,
 ) -> str:
     title = f"### {latency_ms} ms added per request" if latency_ms else "### No added latency"
+    if latency_ms:
+        targets = latency_targets(latency_ms, figures, max_concurrency)
+    else:
+        targets = [in_flight_line(figures, max_concurrency), "- CPU: see the next section"]
     return "\n\n".join(
         [
             title,
+            f"Best of {repeats} run{'s' if repeats > 1 else ''} per client.",
             throughput_table(figures, max_concurrency),
             agreement(figures),
             list_bound(latency_ms, count, floor_seconds),
-            "Ratios (best texts/s of ours over the peer's best):",
-            ratio_table(figures),
-            "Targets:\n" + "\n".join(target_lines(latency_ms, figures, max_concurrency)),
+            *ratio_lines(figures),
+            "Targets:\n" + "\n".join(targets),
+        ]
+    )
+
+
+def cpu_section(figures: Sequence[Figures], floors: CpuFloors) -> str:
+    """CPU seconds per million vectors of every call at no added latency, beside the floors."""
+    numpy_path = next((f for f in figures if f.client.call == "embed_numpy"), None)
+    if numpy_path is None:
+        return "### CPU per million vectors\n\nNot measured: the numpy path was not run."
+    rows = [
+        CpuRow(f.client.name, f.cpu_seconds, f.client.call != "embed_numpy", f.client.ours)
+        for f in figures
+    ]
+    table_rows, targets = cpu_rows(rows, floors, numpy_path.cpu_seconds)
+    header = ("client.call", "CPU s per 1M vectors", "floor", "x floor", "strict", "x strict")
+    return "\n\n".join(
+        [
+            "### CPU per million vectors (no added latency)",
+            f"Median CPU seconds of the client process for {floors.count:,} vectors of "
+            f"{DIMENSIONS} dimensions, scaled to a million. Floors measured in this run (fastest "
+            "of fresh processes): creating the floats "
+            f"{floors.per_million(floors.float_creation):.1f} s; decoding base64 into one array "
+            f"{floors.per_million(floors.decode):.1f} s. A list path's floor is the numpy path's "
+            "own CPU plus creating the floats, its strict floor decoding plus creating the "
+            "floats; the numpy path's floor is the decoding alone (method: benchmarks/floors.py).",
+            table(header, table_rows),
+            "Targets:\n" + "\n".join(targets),
         ]
     )
 
@@ -613,7 +652,8 @@ def header(texts: Sequence[str], repeats: int, command: str) -> str:
             f"- texts: {len(texts):,} passages, {lengths[0]}-{lengths[-1]} characters "
             f"(median {lengths[len(lengths) // 2]}), sha256 {fingerprint(texts)}; "
             f"{DIMENSIONS} dimensions",
-            f"- runs: best of {repeats} per client (range: slowest-fastest), each in a fresh "
+            f"- runs: best of {repeats} per client (one at {SLOW_LATENCY_MS} ms and more; "
+            "range: slowest-fastest), each in a fresh "
             f"process after one {WARMUP_TEXTS}-text warm-up call; CPU s is the median run's CPU "
             "time of the client process (all threads), gateway CPU s the gateway's during it; "
             "peak MB is the largest rise",
@@ -632,10 +672,11 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--latency", type=int, nargs="+", default=list(LATENCIES_MS))
     parser.add_argument("--only", nargs="+", help="families to run (default: all)")
     parser.add_argument("--numpy-texts", type=int, default=NUMPY_TEXTS, help="0 skips it")
-    parser.add_argument("--results", type=Path, help="also write the report to this file")
+    parser.add_argument("--results", type=Path, help="also write the report's section here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--float-lists", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--decode-floor", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -645,7 +686,10 @@ def main() -> None:
         child(arguments.child, arguments.url, arguments.texts)
         return
     if arguments.float_lists:
-        print(json.dumps(float_lists_seconds(arguments.texts)))
+        print(json.dumps(float_lists_seconds(arguments.texts, DIMENSIONS)))
+        return
+    if arguments.decode_floor:
+        print(json.dumps(decode_seconds(arguments.texts, DIMENSIONS)))
         return
     from orq_embeddings.config import DEFAULT_MAX_CONCURRENCY
     from orq_embeddings.gateway import LocalGateway
@@ -655,15 +699,24 @@ def main() -> None:
     command = " ".join(["python", "benchmarks/throughput.py", *sys.argv[1:]])
     sections = [header(corpus(arguments.texts), arguments.repeats, command)]
     print(sections[0], flush=True)
-    floor_seconds = float_lists_floor(arguments.texts, arguments.repeats)
+    floors = measured_floors(arguments.texts, arguments.repeats)
     for latency_ms in arguments.latency:
-        figures = run_latency(latency_ms, clients, arguments.repeats, arguments.texts)
+        repeats = SLOW_REPEATS if latency_ms >= SLOW_LATENCY_MS else arguments.repeats
+        figures = run_latency(latency_ms, clients, repeats, arguments.texts)
         sections.append(
             latency_section(
-                latency_ms, figures, DEFAULT_MAX_CONCURRENCY, arguments.texts, floor_seconds
+                latency_ms,
+                figures,
+                DEFAULT_MAX_CONCURRENCY,
+                arguments.texts,
+                floors.float_creation,
+                repeats,
             )
         )
         print("\n" + sections[-1], flush=True)
+        if not latency_ms:
+            sections.append(cpu_section(figures, floors))
+            print("\n" + sections[-1], flush=True)
     if arguments.numpy_texts:
         with LocalGateway(gateway_config(0), separate_process=True) as gateway:
             sections.append(numpy_section(numpy_memory(gateway.url, arguments.numpy_texts)))
@@ -675,8 +728,7 @@ def main() -> None:
     )
     print("\n" + sections[-1])
     if arguments.results:
-        report = "\n\n".join([RESULTS_TITLE, *sections]) + "\n"
-        arguments.results.write_text(report)
+        arguments.results.write_text("\n\n".join(["## Throughput", *sections]) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,84 @@
+"""Run every benchmark once and write their reports, from that one run, into RESULTS.md.
+
+Each benchmark is a script of this folder that prints as it goes and, given ``--results PATH``,
+writes its Markdown section to PATH. This runs them one after another (so none shares the
+machine with another), shows their output live, and joins their sections under one title with
+the date and the total time. A benchmark that fails stops the run and leaves RESULTS.md as it
+was, so the file never mixes figures of two runs.
+
+    .venv/bin/python benchmarks/run_all.py                      # `make bench`
+    .venv/bin/python benchmarks/run_all.py --only cli_startup.py --results /tmp/results.md
+    .venv/bin/python benchmarks/run_all.py --quick --results /tmp/quick.md   # seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+#: The benchmarks ``make bench`` runs, in order, each with the arguments of a ``--quick`` run (a
+#: few seconds, for the test that keeps the scripts working): adding one is adding a line here.
+BENCHMARKS = {
+    "throughput.py": (
+        "--texts", "600", "--repeats", "1", "--latency", "0", "100", "--numpy-texts", "600",
+        "--only", "OrqEmbeddingsClient", "OrqEmbeddings", "OpenAIEmbeddings",
+    ),
+    "cli_startup.py": ("--runs", "1"),
+    "rate_limits.py": ("--requests", "8", "--limit", "6", "--window", "1"),
+}  # fmt: skip
+TITLE = "# Benchmark results"
+
+
+def run(script: str, results: Path, arguments: tuple[str, ...]) -> None:
+    """Run one benchmark, its output shown as it comes; raise if it fails."""
+    print(f"\n== {script} {' '.join(arguments)}", flush=True)
+    command = [sys.executable, str(HERE / script), *arguments, "--results", str(results)]
+    done = subprocess.run(command, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{script} failed (exit {done.returncode}); RESULTS.md left as it was")
+
+
+def report(sections: list[str], seconds: float, scripts: tuple[str, ...], quick: bool) -> str:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    command = "python benchmarks/run_all.py --quick" if quick else "make bench"
+    intro = (
+        f"Written by `{command}`: {', '.join(scripts)}, one "
+        f"after another, in one run that ended {now:%Y-%m-%d %H:%M} UTC and took {seconds:.0f} s. "
+        "Each section's method is in its script's docstring. Figures are from one machine at one "
+        "time: rerun it to see your own."
+    )
+    return "\n\n".join([TITLE, intro, *sections]) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run these alone")
+    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny runs that only show the scripts work"
+    )
+    arguments = parser.parse_args()
+    if arguments.quick and arguments.results == HERE / "RESULTS.md":
+        parser.error("--quick figures mean nothing: give --results another file")
+    scripts = tuple(arguments.only or BENCHMARKS)
+    started = time.perf_counter()
+    sections = []
+    with tempfile.TemporaryDirectory() as folder:
+        for number, script in enumerate(scripts):
+            section = Path(folder) / f"{number}.md"
+            run(script, section, BENCHMARKS[script] if arguments.quick else ())
+            sections.append(section.read_text().strip())
+    seconds = time.perf_counter() - started
+    arguments.results.write_text(report(sections, seconds, scripts, arguments.quick))
+    print(f"\nwrote {arguments.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
