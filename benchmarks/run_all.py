@@ -30,6 +30,7 @@ BENCHMARKS = {
         "--only", "OrqEmbeddingsClient", "OrqEmbeddings", "OpenAIEmbeddings",
     ),
     "cli_startup.py": ("--runs", "1"),
+    "rate_limits.py": ("--requests", "8", "--limit", "6", "--window", "1"),
 }  # fmt: skip
 TITLE = "# Benchmark results"
 

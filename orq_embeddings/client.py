@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import threading
 import time
 from collections.abc import (
     AsyncIterator,
@@ -50,6 +51,7 @@ from .errors import (
 from .inputs import EmbeddingInput, check_inputs
 from .lookahead import LookAhead, runs_inline
 from .options import EmbeddingSettings, EncodingFormat, OrqOptions
+from .pacing import Start, await_start, wait_to_start
 from .prefixes import Prefixes, TextPrefix
 from .raw_response import RawResponse
 from .responses import ResponseReader
@@ -83,6 +85,8 @@ class _Fetched(NamedTuple):
     split: bool = False
     #: The model's learned limit on inputs per request once the planned batch was sent, if any.
     batch_limit: int | None = None
+    #: Characters of text in the batch, when the pacer calibrates its token estimate on them.
+    chars: int = 0
 
 
 class OrqEmbeddingsClient:
@@ -109,8 +113,9 @@ class OrqEmbeddingsClient:
         **settings: the settings of :class:`~orq_embeddings.settings.ClientSettings`
             (``max_retries``, ``max_retry_after``, ``retry_wait_budget``, ``max_batch_bytes``,
             ``max_concurrency``, ``max_response_bytes``, ``allow_insecure_http``, and the
-            ``prefixes`` preset, ``query_prefix`` and ``document_prefix`` of asymmetric models),
-            each described there.
+            ``prefixes`` preset, ``query_prefix`` and ``document_prefix`` of asymmetric models,
+            the ``requests_per_minute`` and ``tokens_per_minute`` budgets and their
+            ``rate_limit_window``: see :mod:`orq_embeddings.pacing`), each described there.
 
     Defaults and the reasons for them are in :mod:`orq_embeddings.config`.
 
@@ -434,16 +439,21 @@ class OrqEmbeddingsClient:
         return BatchSplit(batch, self.settings.model, self._connections.batch_limits)
 
     def _send(
-        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
+        self,
+        inputs: Sequence[EmbeddingInput],
+        batch: Batch,
+        waits: RetryBudget,
+        abandoned: threading.Event | None = None,
     ) -> list[_Fetched]:
         """Send ``batch``, split in halves while the server refuses it for its size (a split
         is not a retry: see :mod:`orq_embeddings.batch_splitting`); its parts' responses in order.
+        ``abandoned`` is set when the call is given up, ending a wait to start (see pacing).
         """
         split = self._split(batch)
         sent: list[_Fetched] = []
         for part in split.parts():
             with split.sending(part):
-                sent.append(self._send_part(inputs, part, waits))
+                sent.append(self._send_part(inputs, part, waits, abandoned))
         return _marked(sent, split)
 
     async def _asend(
@@ -458,23 +468,38 @@ class OrqEmbeddingsClient:
         return _marked(sent, split)
 
     def _send_part(
-        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
+        self,
+        inputs: Sequence[EmbeddingInput],
+        batch: Batch,
+        waits: RetryBudget,
+        abandoned: threading.Event | None,
     ) -> _Fetched:
         """Post ``batch`` until it succeeds or the retry policy gives up; leave it undecoded.
 
-        The caller's thread decodes (:meth:`_decode`), so this one is free for the next batch as
+        Each attempt takes an in-flight slot, then waits for the pacer's leave to start (the
+        other way round, every batch queued on a loop would be counted as started). The
+        caller's thread decodes (:meth:`_decode`), so this one is free for the next batch as
         soon as a body is in: requests keep going out while earlier vectors are decoded.
         """
         body = self._encode(inputs, batch)
+        counted, chars = self._counted(inputs, batch)
+        pacer = self._connections.pacer
         transport = self._connections.transport()
         failures: list[OrqError] = []
         for attempt in itertools.count(1):
             try:
                 with self._connections.slots:
-                    response = transport.post(self._url, body, self._headers, self.config.timeout)
+                    start = wait_to_start(pacer, counted, abandoned, retry=attempt > 1)
+                    response = None
+                    try:
+                        response = transport.post(
+                            self._url, body, self._headers, self.config.timeout
+                        )
+                    finally:
+                        self._finished(start, response)
                 _log_response(batch, response)
                 self._reader.check(response)
-                return _Fetched(batch, response, attempt, tuple(failures))
+                return _Fetched(batch, response, attempt, tuple(failures), chars=chars)
             except OrqError as error:
                 self._sleep(self._delay_or_raise(error, attempt, batch, waits))
                 failures.append(error)
@@ -485,25 +510,59 @@ class OrqEmbeddingsClient:
     ) -> _Fetched:
         """Async :meth:`_send_part`."""
         body = self._encode(inputs, batch)
+        counted, chars = self._counted(inputs, batch)
+        pacer = self._connections.pacer
         connections = await self._connections.for_running_loop()
         failures: list[OrqError] = []
         for attempt in itertools.count(1):
             try:
                 async with connections.slots:
-                    response = await connections.transport.post(
-                        self._url, body, self._headers, self.config.timeout
-                    )
+                    start = await await_start(pacer, counted, retry=attempt > 1)
+                    response = None
+                    try:
+                        response = await connections.transport.post(
+                            self._url, body, self._headers, self.config.timeout
+                        )
+                    finally:
+                        self._finished(start, response)
                 _log_response(batch, response)
                 self._reader.check(response)
-                return _Fetched(batch, response, attempt, tuple(failures))
+                return _Fetched(batch, response, attempt, tuple(failures), chars=chars)
             except OrqError as error:
                 await self._async_sleep(self._delay_or_raise(error, attempt, batch, waits))
                 failures.append(error)
         raise AssertionError("unreachable")
 
+    def _counted(
+        self, inputs: Sequence[EmbeddingInput], batch: Batch
+    ) -> tuple[Sequence[EmbeddingInput] | None, int]:
+        """The inputs the pacer estimates a batch's tokens from, and its characters of text.
+
+        None and 0 when the pacer counts no tokens. A batch holding token ids gives no
+        characters to calibrate the estimate on: its usage says nothing about text.
+        """
+        if not self._connections.pacer.counts_tokens:
+            return None, 0
+        items = inputs[batch.start : batch.stop]
+        texts = [item for item in items if isinstance(item, str)]
+        return items, sum(map(len, texts)) if len(texts) == len(items) else 0
+
+    def _finished(self, start: Start, response: RawResponse | None) -> None:
+        """Tell the pacer how an attempt ended: its status and rate-limit headers, or nothing."""
+        if response is None:
+            self._connections.pacer.finish(start, None, {})
+        else:
+            self._connections.pacer.finish(start, response.status_code, response.headers)
+
     def _decode(self, fetched: _Fetched) -> BatchEmbeddings:
-        """The vectors of a successful response. A malformed one is final: it is not retried."""
-        return self._reader.vectors(fetched.response, fetched.batch, fetched.attempts)
+        """The vectors of a successful response. A malformed one is final: it is not retried.
+
+        The usage it reports calibrates the pacer's token estimate.
+        """
+        embeddings = self._reader.vectors(fetched.response, fetched.batch, fetched.attempts)
+        if fetched.chars and embeddings.usage is not None:
+            self._connections.pacer.calibrate(fetched.chars, embeddings.usage.total_tokens)
+        return embeddings
 
     async def _adecode(self, fetched: _Fetched) -> BatchEmbeddings:
         """:meth:`_decode`, in a worker thread for a large body so the event loop stays free."""
@@ -520,10 +579,11 @@ class OrqEmbeddingsClient:
                 yield from self._send(inputs, batch, waits)
             return
         executor = self._connections.executor()
+        abandoned = threading.Event()
         window = LookAhead(
             batches,
             self.config.max_concurrency,
-            lambda batch: executor.submit(self._send, inputs, batch, waits),
+            lambda batch: executor.submit(self._send, inputs, batch, waits, abandoned),
         )
         try:
             while (head := window.head()) is not None:
@@ -531,6 +591,7 @@ class OrqEmbeddingsClient:
                 window.advance()
                 yield from sent
         finally:
+            abandoned.set()
             for future in window.abandon():
                 future.cancel()
 

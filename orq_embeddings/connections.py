@@ -2,13 +2,16 @@
 
 Sync calls share one requests.Session, one thread pool and one semaphore, whatever thread they
 come from; async calls share, per event loop, one httpx.AsyncClient and one asyncio.Semaphore.
-Either way, no more than ``max_concurrency`` requests are in flight at once. Everything is made on
-first use, so a client costs nothing until it sends, and nothing here is pickled.
+Either way, no more than ``max_concurrency`` requests are in flight at once. One Pacer
+(:mod:`orq_embeddings.pacing`) decides when each of them may start, whatever thread or loop it is
+on. Everything is made on first use, so a client costs nothing until it sends, and nothing here
+is pickled.
 
 A forked child (gunicorn ``--preload``, multiprocessing's fork start method, Celery prefork) starts
 over: fresh pools, thread pool, semaphores and locks, made on its first call. Sharing the parent's
 pooled sockets would let parent and child read each other's answers, and the parent's worker
-threads do not exist in the child, so its pool would never run a batch.
+threads do not exist in the child, so its pool would never run a batch. The child's pacer starts
+empty too: the parent's requests in flight never finish in the child, and would be counted forever.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import asyncio
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .batch_splitting import BatchLimits
 from .loop_scoped import LoopScoped
+from .pacing import Pacer
 from .tls_trust import TrustStore
 from .transports import HttpxTransport, RequestsTransport
 from .worker_threads import DaemonThreadPool
@@ -49,11 +54,13 @@ class Connections:
         self,
         max_concurrency: int,
         max_response_bytes: int,
-        use_environment_proxy: bool = True,
+        use_environment_proxy: bool,
+        new_pacer: Callable[[], Pacer],
         trust: TrustStore | None = None,
         proxy: str | None = None,
     ) -> None:
         self.max_concurrency = max_concurrency
+        self._new_pacer = new_pacer
         self._max_response_bytes = max_response_bytes
         self._use_environment_proxy = use_environment_proxy
         self._trust = trust
@@ -70,6 +77,13 @@ class Connections:
             config.max_concurrency,
             config.max_response_bytes,
             config.uses_environment_proxy,
+            lambda: Pacer(
+                requests_per_minute=config.requests_per_minute,
+                tokens_per_minute=config.tokens_per_minute,
+                window=config.rate_limit_window,
+                max_concurrency=config.max_concurrency,
+                max_hold=config.max_retry_after,
+            ),
             config.trust_store,
             config.proxy,
         )
@@ -78,6 +92,8 @@ class Connections:
         """Nothing made yet: the state of a new client, and of a forked child's copy of one."""
         #: Held while a sync request is in flight; shared by every thread using the client.
         self.slots = threading.BoundedSemaphore(self.max_concurrency)
+        #: When each request may start, for every thread and loop (see pacing).
+        self.pacer = self._new_pacer()
         self._lock = threading.Lock()
         self._transport: RequestsTransport | None = None
         self._executor: DaemonThreadPool | None = None

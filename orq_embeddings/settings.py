@@ -33,6 +33,10 @@ The defaults, and why:
   2,048 x 3,072 x 24 = 151 MB at worst, plus about 60 bytes per item. 256 MiB (268 MB) leaves
   room above the worst case while an endless body or a gzip bomb (1 MB inflating to gigabytes)
   is refused with a ResponseTooLargeError before it can take the machine's memory.
+- ``requests_per_minute`` and ``tokens_per_minute`` unset: orq's limit is the workspace's, and the
+  client paces itself from the ``X-RateLimit-*`` headers it answers with (see
+  :mod:`orq_embeddings.pacing`); a budget is for sharing a workspace's limit knowingly.
+- ``rate_limit_window`` 60 s: orq counts requests per minute over a rolling 60 s window.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ DEFAULT_RETRY_WAIT_BUDGET = 300.0
 DEFAULT_MAX_BATCH_BYTES = 750_000
 DEFAULT_MAX_CONCURRENCY = 16
 DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+DEFAULT_RATE_LIMIT_WINDOW = 60.0
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,34 @@ class ClientSettings(BaseModel):
         "included; None uses HTTP(S)_PROXY for other hosts. Kept out of repr and dumps: it "
         "may carry user:password@.",
     )
+    requests_per_minute: Annotated[
+        int | None, CommandLine("most requests started in any rolling minute")
+    ] = Field(
+        default=None,
+        ge=1,
+        examples=[30],
+        description="Most requests this client and its copies start in any rolling "
+        "rate_limit_window (a minute), retries included; None: paced only by what the server "
+        "says.",
+    )
+    tokens_per_minute: Annotated[
+        int | None, CommandLine("most input tokens sent in any rolling minute (estimated)")
+    ] = Field(
+        default=None,
+        ge=1,
+        examples=[100_000],
+        description="Most input tokens this client and its copies send in any rolling "
+        "rate_limit_window, estimated from text length and calibrated on the usage the server "
+        "reports; a single batch above it is sent alone.",
+    )
+    rate_limit_window: float = Field(
+        default=DEFAULT_RATE_LIMIT_WINDOW,
+        gt=0,
+        allow_inf_nan=False,
+        examples=[10.0],
+        description="Seconds the per-minute budgets and the server's X-RateLimit-Limit are "
+        "counted over: orq's rolling 60 s; change it only for a server with another window.",
+    )
 
     _check_preset = field_validator("prefixes")(check_preset_name)
     _check_verify = field_validator("verify")(check_verify)
@@ -180,3 +213,6 @@ class ClientSettingsArgs(TypedDict, total=False):
     document_prefix: str | None
     verify: bool | str
     proxy: str | None
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
+    rate_limit_window: float

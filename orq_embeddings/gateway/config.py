@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from .catalogue import ModelSpec
 from .faults import FaultSet
+from .rate_limit import WINDOW_SECONDS
 
 DEFAULT_MAX_INPUTS = 2048
 #: orq's first retry waits about a second, then 2, 4, 8, 16 s, each +-25% (shared/spec).
@@ -49,6 +50,8 @@ class GatewayConfig(BaseModel):
             send this many requests in any 60 s, as orq limits a workspace; more is a 429 with
             ``Retry-After`` and ``X-RateLimit-*`` (:mod:`~orq_embeddings.gateway.rate_limit`).
             Unset: no limit.
+        rate_limit_window_seconds: the span ``requests_per_minute`` counts over: orq's 60 s;
+            a test shortens it to see a window pass without waiting a minute.
         max_inputs_per_request: when set, a batch larger than this is refused as Azure OpenAI
             refuses one (:mod:`~orq_embeddings.gateway.batch_limit`), to play a provider with a
             small batch limit. Unset: no limit beyond ``max_inputs``.
@@ -70,6 +73,7 @@ class GatewayConfig(BaseModel):
     max_inputs: int = Field(default=DEFAULT_MAX_INPUTS, ge=1)
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1)
     requests_per_minute: int | None = Field(default=None, ge=1)
+    rate_limit_window_seconds: float = Field(default=WINDOW_SECONDS, gt=0, allow_inf_nan=False)
     max_inputs_per_request: int | None = Field(default=None, ge=1)
     retry_backoff_seconds: float = Field(default=0.0, ge=0)
     seed: int | None = None

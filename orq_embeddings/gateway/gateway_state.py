@@ -49,7 +49,9 @@ class GatewayState:
         self.rate_limiter = (
             None
             if config.requests_per_minute is None
-            else RollingWindowLimiter(config.requests_per_minute, clock)
+            else RollingWindowLimiter(
+                config.requests_per_minute, clock, window_seconds=config.rate_limit_window_seconds
+            )
         )
         #: The people requests were attributed to, by id, as orq upserts them.
         self.identities: dict[str, Identity] = {}

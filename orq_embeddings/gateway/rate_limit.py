@@ -66,6 +66,7 @@ class RateDecision:
     limit: int
     remaining: int
     reset_seconds: int
+    window_seconds: float = WINDOW_SECONDS
 
     def headers(self) -> dict[str, str]:
         """The ``X-RateLimit-*`` headers, on every answer to a request the limiter saw."""
@@ -80,7 +81,7 @@ class RateDecision:
         return GatewayError(
             429,
             f"rate limit exceeded: this gateway allows {self.limit} requests per minute per API "
-            f"key (rolling {WINDOW_SECONDS:g} s window); retry after {self.reset_seconds} s",
+            f"key (rolling {self.window_seconds:g} s window); retry after {self.reset_seconds} s",
             code="rate_limit_exceeded",
             headers={**self.headers(), RETRY_AFTER_HEADER: str(self.reset_seconds)},
         )
@@ -125,7 +126,9 @@ class RollingWindowLimiter:
         if admitted:
             times.append(now)
         reset = math.ceil(times[0] + self._window - now)
-        return RateDecision(admitted, self.limit, self.limit - len(times), max(reset, 1))
+        return RateDecision(
+            admitted, self.limit, self.limit - len(times), max(reset, 1), self._window
+        )
 
     def clear(self) -> None:
         """Forget every request counted, as a freshly started gateway would."""

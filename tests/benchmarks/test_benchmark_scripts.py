@@ -42,6 +42,7 @@ def test_the_report_has_every_section_in_order(quick_report: str) -> None:
         "### 100 ms added per request",
         "### The numpy path at scale",
         "## CLI start-up",
+        "## Rate limits: 8 requests against 6 per rolling 1 s (shortened: not the issue's)",
     ):
         assert heading in headings, f"{heading!r} missing from {headings}"
     assert "run_all.py --quick" in quick_report
@@ -72,6 +73,14 @@ def test_every_call_of_ours_is_judged_against_the_latency_bound(quick_report: st
     }
     assert all(rounds == "1" for _, rounds in judged)  # 600 texts: two batches, 16 in flight
     assert "Every run of every client returned the same vectors" in latency
+
+
+def test_both_rate_limit_jobs_of_ours_are_judged_and_the_peer_is_shown(quick_report: str) -> None:
+    section = quick_report.split("## Rate limits", 1)[1].split("\n## ", 1)[0]
+    judged = re.findall(r"^- (?:MET|NOT MET): (\(\w\)) OrqEmbeddings", section, flags=re.MULTILINE)
+    assert judged == ["(a)", "(b)"]
+    assert "| (c) OpenAIEmbeddings (langchain-openai) |" in section
+    assert "8 of 8 vectors" in section
 
 
 def test_quick_figures_never_overwrite_the_committed_results(tmp_path: Path) -> None:

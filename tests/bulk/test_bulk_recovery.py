@@ -246,6 +246,11 @@ def test_an_output_in_a_missing_folder_is_refused_naming_the_folder(corpus, tmp_
         (["--batch-size", "0"], "error: --batch-size: must be at least 1, got 0"),
         (["--max-concurrency", "0"], "error: --max-concurrency: must be at least 1, got 0"),
         (["--chunk-rows", "0"], "error: --chunk-rows: must be at least 1, got 0"),
+        (
+            ["--requests-per-minute", "0"],
+            "error: --requests-per-minute: must be at least 1, got 0",
+        ),
+        (["--tokens-per-minute", "-5"], "error: --tokens-per-minute: must be at least 1, got -5"),
         (["--dimensions", "0"], "error: --dimensions: must be at least 1, got 0"),
         (
             ["--orq", '{"retry": {"count": 9}}'],

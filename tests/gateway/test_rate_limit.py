@@ -182,6 +182,22 @@ class TestWithoutALimit:
         assert rate_headers(responses[-1]) == (None, None, None)
 
 
+class TestAShorterWindow:
+    @pytest.fixture
+    def config(self):
+        return GatewayConfig(seed=1, requests_per_minute=1, rate_limit_window_seconds=2.0)
+
+    def test_the_window_is_the_configured_one_and_the_refusal_names_it(self, gateway, clock):
+        assert send(gateway).status_code == 200
+        refused = send(gateway)
+        clock.advance(2.0)
+        served = send(gateway)
+
+        assert (refused.status_code, refused.headers["retry-after"]) == (429, "2")
+        assert "rolling 2 s window" in error_of(refused)["message"]
+        assert served.status_code == 200
+
+
 def test_the_limiter_keeps_a_digest_of_the_key_never_the_key():
     assert "sk-alpha" not in rate_key({"authorization": "Bearer sk-alpha"})
     assert rate_key({"authorization": "bearer  sk-alpha"}) == rate_key(

@@ -126,6 +126,45 @@ def test_ctrl_c_during_a_multi_batch_sync_call_lets_the_process_exit_at_once(ser
     assert exit_seconds < 3.0
 
 
+CALL_PACED_THEN_CTRL_C = """
+import sys
+from orq_embeddings import OrqEmbeddingsClient
+
+client = OrqEmbeddingsClient(
+    "local/hashing-64", api_key="k", base_url=sys.argv[1],
+    batch_size=1, max_concurrency=4, requests_per_minute=2,
+)
+try:
+    client.embed([f"text {i}" for i in range(6)])
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_while_batches_wait_for_their_turn_stops_them_and_starts_nothing(server):
+    process = subprocess.Popen(
+        [sys.executable, "-c", CALL_PACED_THEN_CTRL_C, server.base_url],
+        cwd=REPOSITORY,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        waiting_since = time.monotonic()
+        while len(server.requests) < 2:  # the budget's two; the other four wait a minute
+            assert time.monotonic() - waiting_since < 20, "the call never sent its requests"
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.02)
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+
+    assert stdout.strip() == "interrupted", stderr
+    assert len(server.requests) == 2
+
+
 LOOP_CYCLES = 100
 #: Sockets of this process (the client's, and the scripted server's own ends) that may still be
 #: closing when counted; before loops were held weakly, each cycle left two behind.

@@ -40,6 +40,15 @@ MISTAKES = {
         ),
     ),
     "dimensions 0": Mistake({"dimensions": 0}, ("dimensions: must be at least 1, got 0",)),
+    "requests_per_minute 0": Mistake(
+        {"requests_per_minute": 0}, ("requests_per_minute: must be at least 1, got 0",)
+    ),
+    "tokens_per_minute -5": Mistake(
+        {"tokens_per_minute": -5}, ("tokens_per_minute: must be at least 1, got -5",)
+    ),
+    "rate_limit_window 0": Mistake(
+        {"rate_limit_window": 0}, ("rate_limit_window: must be greater than 0.0, got 0",)
+    ),
     "logo_url on the router": Mistake(
         {"orq": {"identity": {"id": "u1", "logo_url": "https://example.com/a.jpg"}}},
         ("orq.identity.logo_url: cannot be sent to the router", "documentation", "schema"),
