@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         ResponseTooLargeError,
         RetryAfterTooLongError,
         ServerError,
+        TLSVerificationError,
         UnsupportedOptionError,
     )
     from .options import (
@@ -102,6 +103,7 @@ _EXPORTS = {
     "RetryPolicy": "retry",
     "ClientSettings": "settings",
     "ServerError": "errors",
+    "TLSVerificationError": "errors",
     "UnsupportedOptionError": "errors",
     "Usage": "vector_decoding",
     "WeightedModel": "options",
@@ -154,6 +156,7 @@ __all__ = [
     "RetryOptions",
     "RetryPolicy",
     "ServerError",
+    "TLSVerificationError",
     "UnsupportedOptionError",
     "Usage",
     "WeightedModel",

@@ -32,6 +32,12 @@ The network, and why (what the most careful HTTP clients do):
   loopback URL would otherwise hand it the key in clear. Other hosts use the environment's proxy;
   https goes through it in a CONNECT tunnel the proxy cannot read, and plain http to a host that is
   not this machine is refused unless ``allow_insecure_http`` (the proxy would read the key too).
+  An explicit ``proxy`` carries every request, this machine's included (it was asked for), and
+  the environment's proxies are then not read; plain http through a proxy that is not this
+  machine is refused alike unless ``allow_insecure_http``.
+- TLS: ``verify`` and the CA-bundle variables are resolved once, at construction, into one
+  :class:`~orq_embeddings.tls_trust.TrustStore` both transports use (precedence there). A
+  certificate that fails the check raises TLSVerificationError, never retried.
 - ``default_headers`` must be visible ASCII (names RFC 9110 tokens, values without CR, LF or other
   control characters), checked at construction: requests would send latin-1 and httpx refuses it,
   and a CR/LF would split the request. Headers that frame the request (``Host``,
@@ -45,7 +51,7 @@ import os
 import re
 from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
 from .dialects import Dialect, dialect_for_base_url
 from .prefixes import Prefixes
@@ -56,6 +62,7 @@ from .settings import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
 from .settings import DEFAULT_MAX_RETRY_AFTER as DEFAULT_MAX_RETRY_AFTER
 from .settings import DEFAULT_RETRY_WAIT_BUDGET as DEFAULT_RETRY_WAIT_BUDGET
 from .settings import ClientSettings
+from .tls_trust import TrustStore
 
 DEFAULT_BASE_URL = "https://api.orq.ai/v2/router"
 API_KEY_ENV = "ORQ_API_KEY"
@@ -120,6 +127,7 @@ class ClientConfig(ClientSettings):
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1)
     dialect: Dialect | None = None
+    _trust: TrustStore = PrivateAttr()
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -203,12 +211,32 @@ class ClientConfig(ClientSettings):
                 f"refusing to send the API key over plain http to {host}: use https, "
                 "or pass allow_insecure_http=True if this network is trusted"
             )
+        proxy_host = urlsplit(self.proxy).hostname or "" if self.proxy else ""
+        if (
+            self.api_key is not None
+            and urlsplit(self.base_url).scheme == "http"
+            and self.proxy is not None
+            and not is_loopback_host(proxy_host)
+            and not self.allow_insecure_http
+        ):
+            raise ValueError(
+                f"refusing to send the API key over plain http through the proxy {proxy_host}: "
+                "it would read the key; use https (tunnelled through the proxy), or pass "
+                "allow_insecure_http=True if this network is trusted"
+            )
+        self._trust = TrustStore.resolve(self.verify)
         return self
 
     @property
+    def trust_store(self) -> TrustStore:
+        """The certificates https is checked against, the environment read at construction."""
+        return self._trust
+
+    @property
     def uses_environment_proxy(self) -> bool:
-        """Whether ``HTTP(S)_PROXY`` may carry requests: never to this machine (see above)."""
-        return not is_loopback_host(urlsplit(self.base_url).hostname or "")
+        """Whether ``HTTP(S)_PROXY`` may carry requests: never to this machine (see above), and
+        never when an explicit ``proxy`` carries them all."""
+        return self.proxy is None and not is_loopback_host(urlsplit(self.base_url).hostname or "")
 
     @property
     def text_prefixes(self) -> Prefixes:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from .batch_splitting import BatchLimits
 from .loop_scoped import LoopScoped
 from .pacing import Pacer
+from .tls_trust import TrustStore
 from .transports import HttpxTransport, RequestsTransport
 from .worker_threads import DaemonThreadPool
 
@@ -55,11 +56,15 @@ class Connections:
         max_response_bytes: int,
         use_environment_proxy: bool,
         new_pacer: Callable[[], Pacer],
+        trust: TrustStore | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.max_concurrency = max_concurrency
         self._new_pacer = new_pacer
         self._max_response_bytes = max_response_bytes
         self._use_environment_proxy = use_environment_proxy
+        self._trust = trust
+        self._proxy = proxy
         #: The inputs per request each model was found to take (see batch_splitting).
         self.batch_limits = BatchLimits()
         self._start_over()
@@ -79,6 +84,8 @@ class Connections:
                 max_concurrency=config.max_concurrency,
                 max_hold=config.max_retry_after,
             ),
+            config.trust_store,
+            config.proxy,
         )
 
     def _start_over(self) -> None:
@@ -99,7 +106,11 @@ class Connections:
         with self._lock:
             if self._transport is None:
                 self._transport = RequestsTransport(
-                    self.max_concurrency, self._max_response_bytes, self._use_environment_proxy
+                    self.max_concurrency,
+                    self._max_response_bytes,
+                    self._use_environment_proxy,
+                    self._trust,
+                    self._proxy,
                 )
             return self._transport
 
@@ -115,7 +126,11 @@ class Connections:
     def _new_loop_connections(self) -> LoopConnections:
         return LoopConnections(
             HttpxTransport(
-                self.max_concurrency, self._max_response_bytes, self._use_environment_proxy
+                self.max_concurrency,
+                self._max_response_bytes,
+                self._use_environment_proxy,
+                self._trust,
+                self._proxy,
             ),
             asyncio.Semaphore(self.max_concurrency),
         )

@@ -306,6 +306,22 @@ class NameResolutionError(OrqConnectionError):
         self.host = host
 
 
+class TLSVerificationError(OrqConnectionError):
+    """The server's certificate failed the check (unknown CA, wrong host name, expired).
+
+    Never retried: another attempt meets the same certificate. The fix is on this side (trust
+    the network's CA with ``verify=`` a bundle path, ``REQUESTS_CA_BUNDLE`` or
+    ``SSL_CERT_FILE``) or on the server's.
+
+    Attributes:
+        host: the host whose certificate was refused.
+    """
+
+    def __init__(self, message: str, *, host: str) -> None:
+        super().__init__(message)
+        self.host = host
+
+
 class ResponseTooLargeError(InvalidResponseError):
     """A response body grew past ``max_response_bytes`` (after decompression); it was abandoned."""
 

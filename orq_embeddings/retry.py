@@ -29,6 +29,7 @@ from .errors import (
     OrqTimeoutError,
     QuotaExceededError,
     RetryAfterTooLongError,
+    TLSVerificationError,
     attach_note,
 )
 
@@ -106,7 +107,7 @@ class RetryPolicy:
     @staticmethod
     def is_retryable(error: BaseException) -> bool:
         """Whether another attempt could succeed where this one failed."""
-        if isinstance(error, (QuotaExceededError, NotSupportedByServerError)):
+        if isinstance(error, (QuotaExceededError, NotSupportedByServerError, TLSVerificationError)):
             return False
         if isinstance(error, APIStatusError):
             status = error.status_code

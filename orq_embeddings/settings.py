@@ -48,6 +48,7 @@ from pydantic import BaseModel, Field, field_validator
 from typing_extensions import TypedDict
 
 from .prefixes import PRESETS, check_prefix, check_preset_name
+from .tls_trust import check_proxy, check_verify
 
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RETRY_AFTER = 60.0
@@ -144,6 +145,24 @@ class ClientSettings(BaseModel):
         "over the preset's.",
     )
 
+    verify: bool | str = Field(
+        default=True,
+        examples=[False],
+        description="True checks https certificates against REQUESTS_CA_BUNDLE, else "
+        "SSL_CERT_FILE, else certifi's bundle; a path names the CA bundle to trust instead; "
+        "False checks none (a test network only).",
+    )
+    proxy: Annotated[
+        str | None, CommandLine("proxy URL every request goes through, e.g. http://proxy:3128")
+    ] = Field(
+        default=None,
+        repr=False,
+        exclude=True,
+        examples=["http://proxy.example:3128"],
+        description="Proxy URL (http:// or https://) every request goes through, this machine "
+        "included; None uses HTTP(S)_PROXY for other hosts. Kept out of repr and dumps: it "
+        "may carry user:password@.",
+    )
     requests_per_minute: Annotated[
         int | None, CommandLine("most requests started in any rolling minute")
     ] = Field(
@@ -174,6 +193,8 @@ class ClientSettings(BaseModel):
     )
 
     _check_preset = field_validator("prefixes")(check_preset_name)
+    _check_verify = field_validator("verify")(check_verify)
+    _check_proxy = field_validator("proxy")(check_proxy)
     _check_prefixes = field_validator("query_prefix", "document_prefix")(check_prefix)
 
 
@@ -190,6 +211,8 @@ class ClientSettingsArgs(TypedDict, total=False):
     prefixes: str | None
     query_prefix: str | None
     document_prefix: str | None
+    verify: bool | str
+    proxy: str | None
     requests_per_minute: int | None
     tokens_per_minute: int | None
     rate_limit_window: float

@@ -9,7 +9,9 @@ Both hold a response to the same rules (see :mod:`orq_embeddings.config`): one d
 connecting to the last byte; header and body limits (:mod:`orq_embeddings.bounded_body`); a
 connection that answered anomalously is closed, never pooled; a request that failed on a reused
 connection before any response byte is resent at once on a fresh one, costing no retry; no proxy
-for this machine.
+for this machine unless one is set explicitly; the same certificates trusted (a
+:class:`~orq_embeddings.tls_trust.TrustStore`), and a certificate refused is a
+TLSVerificationError on both.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import socket
+import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, cast
@@ -31,9 +34,10 @@ from requests.structures import CaseInsensitiveDict
 from . import httpcore_access
 from .bounded_body import BoundedBody, check_header_limits, header_limit_error
 from .deadlines import WATCH
-from .errors import NameResolutionError, OrqConnectionError, OrqTimeoutError
+from .errors import NameResolutionError, OrqConnectionError, OrqTimeoutError, TLSVerificationError
 from .raw_response import RawResponse
 from .sync_http import Attempt, ReportingAdapter, timeout_progress
+from .tls_trust import TrustStore
 
 _READ_CHUNK = 1 << 18
 #: Pieces of a request body between checks for an early answer (async only).
@@ -70,9 +74,19 @@ def _chain(error: BaseException) -> list[BaseException]:
     return seen
 
 
-def _broken(url: str, error: BaseException) -> OrqConnectionError:
-    """The error for a failed exchange, naming a name-resolution failure as one."""
+def _broken(url: str, error: BaseException, trust: TrustStore) -> OrqConnectionError:
+    """The error for a failed exchange, naming a name-resolution or certificate failure as one."""
     chain = _chain(error)
+    refused = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
+    if refused is not None:
+        host = urlsplit(url).hostname or ""
+        return TLSVerificationError(
+            f"the certificate of {host} failed the TLS check ({refused.verify_message}); "
+            f"this client trusts {trust.verify} (from {trust.source}). If this network has "
+            "its own CA (a corporate proxy, a private gateway), pass verify= the path of its "
+            "bundle, or set REQUESTS_CA_BUNDLE or SSL_CERT_FILE to it",
+            host=host,
+        )
     if any(
         isinstance(found, (socket.gaierror, urllib3.exceptions.NameResolutionError))
         for found in chain
@@ -113,15 +127,28 @@ class RequestsTransport:
         pool_size: connections kept for reuse, one per request that may be in flight.
         max_response_bytes: most bytes of one decoded body.
         use_environment_proxy: whether ``HTTP(S)_PROXY`` may carry the requests.
+        trust: the certificates https is checked against.
+        proxy: the proxy every request goes through, or None.
     """
 
     def __init__(
-        self, pool_size: int, max_response_bytes: int, use_environment_proxy: bool = True
+        self,
+        pool_size: int,
+        max_response_bytes: int,
+        use_environment_proxy: bool = True,
+        trust: TrustStore | None = None,
+        proxy: str | None = None,
     ) -> None:
         self._pool_size = pool_size
         self._max_response_bytes = max_response_bytes
-        self._proxies = None if use_environment_proxy else _NO_PROXIES
+        self._trust = trust or TrustStore.resolve(True)
+        if proxy is not None:
+            self._proxies: dict[str, Any] | None = {"http": proxy, "https": proxy}
+        else:
+            self._proxies = None if use_environment_proxy else _NO_PROXIES
         self._session = requests.Session()
+        # Never True: requests would then read REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE itself.
+        self._session.verify = self._trust.verify
         self._session.auth = _NoNetrcAuth()
         self._session.headers = CaseInsensitiveDict(_TRANSPORT_HEADERS)
         adapter = ReportingAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
@@ -155,8 +182,8 @@ class RequestsTransport:
                     if _too_many_headers(error):
                         raise header_limit_error(_origin(url)) from None
                     if not attempt.stale_connection:
-                        raise _broken(url, error) from None
-        raise _broken(url, ConnectionResetError("every pooled connection was closed"))
+                        raise _broken(url, error, self._trust) from None
+        raise _broken(url, ConnectionResetError("every pooled connection was closed"), self._trust)
 
     def _exchange(
         self,
@@ -175,6 +202,7 @@ class RequestsTransport:
             timeout=remaining,
             allow_redirects=False,
             proxies=self._proxies,
+            verify=self._trust.verify,
         )
         try:
             check_header_limits(_origin(url), response.raw.headers.items())
@@ -236,13 +264,23 @@ class HttpxTransport:
     """
 
     def __init__(
-        self, pool_size: int, max_response_bytes: int, use_environment_proxy: bool = True
+        self,
+        pool_size: int,
+        max_response_bytes: int,
+        use_environment_proxy: bool = True,
+        trust: TrustStore | None = None,
+        proxy: str | None = None,
     ) -> None:
         self._pool_size = pool_size
         self._max_response_bytes = max_response_bytes
+        self._trust = trust or TrustStore.resolve(True)
         limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
         self._client = httpx.AsyncClient(
-            limits=limits, follow_redirects=False, trust_env=use_environment_proxy
+            limits=limits,
+            follow_redirects=False,
+            trust_env=use_environment_proxy,
+            verify=self._trust.ssl_context(),
+            proxy=proxy,
         )
         self._client.headers = httpx.Headers(_TRANSPORT_HEADERS)
 
@@ -265,8 +303,8 @@ class HttpxTransport:
                 raise _timed_out(url, timeout, exchange.progress()) from None
             except (httpx.RequestError, OSError) as error:
                 if not exchange.failed_on_stale_connection(error):
-                    raise _broken(url, error) from None
-        raise _broken(url, ConnectionResetError("every pooled connection was closed"))
+                    raise _broken(url, error, self._trust) from None
+        raise _broken(url, ConnectionResetError("every pooled connection was closed"), self._trust)
 
     async def _exchange(
         self,

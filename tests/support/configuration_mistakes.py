@@ -53,6 +53,18 @@ MISTAKES = {
         {"orq": {"identity": {"id": "u1", "logo_url": "https://example.com/a.jpg"}}},
         ("orq.identity.logo_url: cannot be sent to the router", "documentation", "schema"),
     ),
+    "verify names no file": Mistake(
+        {"verify": "/no/such/ca-bundle.pem"},
+        ("verify names no file or directory: '/no/such/ca-bundle.pem'", "CA bundle"),
+    ),
+    "proxy is no URL": Mistake(
+        {"proxy": "socks5://user:hunter2@proxy.example:1080"},
+        ("proxy must be an http:// or https:// URL", "socks5://***@proxy.example:1080"),
+    ),
+    "plain http through a proxy": Mistake(
+        {"api_key": "sk-fake", "proxy": "http://proxy.example:3128"},
+        ("refusing to send the API key over plain http through the proxy proxy.example",),
+    ),
 }
 
 

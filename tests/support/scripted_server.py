@@ -18,6 +18,7 @@ import hashlib
 import json
 import select
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -299,6 +300,10 @@ class ScriptedServer:
     default: Action = field(default_factory=embedding_reply)
     requests: list[Recorded] = field(default_factory=list)
     peak_in_flight: int = 0
+    #: With a server-side context, every connection is TLS (its origin is https).
+    tls: ssl.SSLContext | None = None
+    #: Connections accepted, TLS handshakes that failed included.
+    accepted: int = 0
 
     def __post_init__(self) -> None:
         self._script: deque[Action] = deque()
@@ -313,7 +318,7 @@ class ScriptedServer:
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -368,11 +373,21 @@ class ScriptedServer:
                 conn, _ = self._listener.accept()
             except (TimeoutError, OSError):
                 continue
+            with self._lock:
+                self.accepted += 1
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             thread.start()
             self._threads.append(thread)
 
     def _serve(self, conn: socket.socket) -> None:
+        if self.tls is not None:
+            try:
+                conn.settimeout(5)
+                conn = self.tls.wrap_socket(conn, server_side=True)
+                conn.settimeout(None)
+            except OSError:  # the client refused the certificate, or went away
+                conn.close()
+                return
         with self._lock:
             self._connections.add(conn)
         reader = conn.makefile("rb")
