@@ -60,6 +60,9 @@ def timed_out(url: str, timeout: float, progress: str) -> OrqTimeoutError:
     )
 
 
+_GIVEN_SETTINGS = ("http_client", "http_async_client")
+
+
 def given_trust(setting: str) -> TrustStore:
     """What a refused certificate's message says a given client trusts: its own settings."""
     return TrustStore(f"what the given {setting} is configured with", setting)
@@ -85,11 +88,19 @@ def broken(url: str, error: BaseException, trust: TrustStore) -> OrqConnectionEr
     refused = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
     if refused is not None:
         host = urlsplit(url).hostname or ""
+        if trust.source in _GIVEN_SETTINGS:
+            advice = (
+                f"the given {trust.source} checked it with its own settings. If this network "
+                "has its own CA, configure that client to trust it (its verify=)"
+            )
+        else:
+            advice = (
+                f"this client trusts {trust.verify} (from {trust.source}). If this network has "
+                "its own CA (a corporate proxy, a private gateway), pass verify= the path of its "
+                "bundle, or set REQUESTS_CA_BUNDLE or SSL_CERT_FILE to it"
+            )
         return TLSVerificationError(
-            f"the certificate of {host} failed the TLS check ({refused.verify_message}); "
-            f"this client trusts {trust.verify} (from {trust.source}). If this network has "
-            "its own CA (a corporate proxy, a private gateway), pass verify= the path of its "
-            "bundle, or set REQUESTS_CA_BUNDLE or SSL_CERT_FILE to it",
+            f"the certificate of {host} failed the TLS check ({refused.verify_message}); {advice}",
             host=host,
         )
     if any(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import pickle
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import requests
+import trustme
 from pydantic import ValidationError
 
 from langchain_orq import OrqEmbeddings
@@ -28,9 +30,12 @@ from orq_embeddings import (
     OrqEmbeddingsClient,
     OrqTimeoutError,
     RedirectError,
+    TLSVerificationError,
 )
 from tests.support.leaks import FAKE_KEY
 from tests.support.scripted_server import ScriptedServer, after, drip, reply, vector_for
+
+CA = trustme.CA()
 
 TEXTS = ["first text", "second text", "third text"]
 EXPECTED = [vector_for(text) for text in TEXTS]
@@ -296,6 +301,43 @@ def test_a_slow_server_is_a_timeout_through_the_given_client(surface, kind, stal
     run(surface, given, async_body if surface.is_async else sync_body)
     # The documented bound with a given sync client: the timeout plus one read's wait.
     assert time.monotonic() - started < 2 * timeout + 0.6
+
+
+@pytest.mark.parametrize("kind", ["requests", "httpx", "async"])
+def test_the_given_client_checks_tls_with_its_own_trust(kind, tmp_path, monkeypatch):
+    """Its own CA settings decide: trusted by the given client, the server answers; not trusted,
+    the refusal is a TLSVerificationError saying the given client checked it."""
+    # requests lets REQUESTS_CA_BUNDLE override a Session's own verify: not what is tested here.
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    CA.issue_cert("127.0.0.1").configure_cert(context)
+    bundle = tmp_path / "ca.pem"
+    CA.cert_pem.write_to_path(str(bundle))
+    setting = "http_async_client" if kind == "async" else "http_client"
+
+    def given(trusting: bool) -> Any:
+        if kind == "requests":
+            session = requests.Session()
+            session.verify = str(bundle) if trusting else True
+            return session
+        trust = ssl.create_default_context(cafile=str(bundle) if trusting else None)
+        return (httpx.AsyncClient if kind == "async" else httpx.Client)(verify=trust)
+
+    async def embed(client: Any, base_url: str) -> Any:
+        core = _core(base_url, max_retries=0, **{setting: client})
+        try:
+            if kind == "async":
+                return (await core.aembed(["a"])).vectors
+            return core.embed(["a"]).vectors
+        finally:
+            core.close()
+            await client.aclose() if kind == "async" else client.close()
+
+    with ScriptedServer(tls=context) as server:
+        assert asyncio.run(embed(given(trusting=True), server.base_url)) == [vector_for("a")]
+        with pytest.raises(TLSVerificationError, match=f"the given {setting} checked it"):
+            asyncio.run(embed(given(trusting=False), server.base_url))
 
 
 # -- the given client outlives ours ----------------------------------------------------------
