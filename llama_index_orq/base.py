@@ -37,6 +37,8 @@ _ALIASES = {
     # The names llama-index's HuggingFaceEmbedding gives its prefixes.
     "query_instruction": "query_prefix",
     "text_instruction": "document_prefix",
+    # llama-index's OpenAIEmbedding names the async client so; the core and LangChain the other way.
+    "async_http_client": "http_async_client",
 }
 
 
@@ -100,7 +102,8 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
 
     # max_retries, max_retry_after, retry_wait_budget, max_batch_bytes, max_concurrency,
     # max_response_bytes, allow_insecure_http, prefixes, query_prefix and document_prefix are
-    # inherited from ClientSettings.
+    # inherited from ClientSettings, as are http_client and http_async_client (given as
+    # async_http_client too, llama-index's name).
 
     # A key passed as the wrong type must not be echoed in the validation error.
     model_config = ConfigDict(hide_input_in_errors=True)

@@ -48,6 +48,7 @@ from .errors import (
     OrqError,
     attach_note,
 )
+from .given_clients import refuse_pickling
 from .inputs import EmbeddingInput, check_inputs
 from .lookahead import LookAhead, runs_inline
 from .options import EmbeddingSettings, EncodingFormat, OrqOptions
@@ -115,7 +116,9 @@ class OrqEmbeddingsClient:
             ``max_concurrency``, ``max_response_bytes``, ``allow_insecure_http``, and the
             ``prefixes`` preset, ``query_prefix`` and ``document_prefix`` of asymmetric models,
             the ``requests_per_minute`` and ``tokens_per_minute`` budgets and their
-            ``rate_limit_window``: see :mod:`orq_embeddings.pacing`), each described there.
+            ``rate_limit_window``: see :mod:`orq_embeddings.pacing`; ``http_client`` and
+            ``http_async_client``, the caller's own HTTP clients to send on: see
+            :mod:`orq_embeddings.given_clients`), each described there.
 
     Defaults and the reasons for them are in :mod:`orq_embeddings.config`.
 
@@ -224,6 +227,7 @@ class OrqEmbeddingsClient:
         return copy
 
     def __getstate__(self) -> dict[str, Any]:
+        refuse_pickling(self, self.config.http_client, self.config.http_async_client)
         return {
             "settings": self.settings,
             "config": self.config,

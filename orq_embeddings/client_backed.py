@@ -16,6 +16,7 @@ from pydantic import PrivateAttr, ValidationError, model_validator
 from typing_extensions import Self
 
 from .client import OrqEmbeddingsClient
+from .given_clients import refuse_pickling
 from .options import OrqOptions
 from .settings import ClientSettings
 from .validation_errors import configuration_error
@@ -48,6 +49,10 @@ class ClientBackedModel(ClientSettings):
 
     _client: OrqEmbeddingsClient = PrivateAttr()
     _client_made_from: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        refuse_pickling(self, self.http_client, self.http_async_client)
+        return super().__getstate__()
 
     @abstractmethod
     def _client_settings(self) -> dict[str, Any]:

@@ -54,6 +54,7 @@ from urllib.parse import urlsplit
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
 from .dialects import Dialect, dialect_for_base_url
+from .given_clients import check_alone
 from .prefixes import Prefixes
 from .settings import DEFAULT_MAX_BATCH_BYTES as DEFAULT_MAX_BATCH_BYTES
 from .settings import DEFAULT_MAX_CONCURRENCY as DEFAULT_MAX_CONCURRENCY
@@ -193,6 +194,7 @@ class ClientConfig(ClientSettings):
 
     @model_validator(mode="after")
     def _check_key_and_transport(self) -> ClientConfig:
+        check_alone(self.http_client, self.http_async_client, self.verify, self.proxy)
         host = urlsplit(self.base_url).hostname or ""
         local = is_loopback_host(host)
         if self.api_key is None and not local:

@@ -12,6 +12,9 @@ over: fresh pools, thread pool, semaphores and locks, made on its first call. Sh
 pooled sockets would let parent and child read each other's answers, and the parent's worker
 threads do not exist in the child, so its pool would never run a batch. The child's pacer starts
 empty too: the parent's requests in flight never finish in the child, and would be counted forever.
+An HTTP client the caller gave (``http_client``, ``http_async_client``) is the exception: it is
+the caller's, so it is never closed here, and the child goes on sending on it (replacing it in a
+child is the caller's business, see :mod:`orq_embeddings.given_clients`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import httpx
+import requests
+
 from .batch_splitting import BatchLimits
+from .httpx_sync_transport import HttpxSyncTransport
 from .loop_scoped import LoopScoped
 from .pacing import Pacer
 from .tls_trust import TrustStore
@@ -43,6 +50,14 @@ class LoopConnections:
     slots: asyncio.Semaphore
 
 
+@dataclass(frozen=True)
+class GivenClients:
+    """The caller's HTTP clients to send on, if any: used as they are, never closed here."""
+
+    sync: requests.Session | httpx.Client | None = None
+    async_: httpx.AsyncClient | None = None
+
+
 async def _close_loop_connections(connections: LoopConnections) -> None:
     await connections.transport.aclose()
 
@@ -58,8 +73,10 @@ class Connections:
         new_pacer: Callable[[], Pacer],
         trust: TrustStore | None = None,
         proxy: str | None = None,
+        given: GivenClients | None = None,
     ) -> None:
         self.max_concurrency = max_concurrency
+        self._given = given or GivenClients()
         self._new_pacer = new_pacer
         self._max_response_bytes = max_response_bytes
         self._use_environment_proxy = use_environment_proxy
@@ -86,6 +103,7 @@ class Connections:
             ),
             config.trust_store,
             config.proxy,
+            GivenClients(config.http_client, config.http_async_client),
         )
 
     def _start_over(self) -> None:
@@ -95,23 +113,28 @@ class Connections:
         #: When each request may start, for every thread and loop (see pacing).
         self.pacer = self._new_pacer()
         self._lock = threading.Lock()
-        self._transport: RequestsTransport | None = None
+        self._transport: RequestsTransport | HttpxSyncTransport | None = None
         self._executor: DaemonThreadPool | None = None
         self._per_loop: LoopScoped[LoopConnections] = LoopScoped(
             self._new_loop_connections, _close_loop_connections
         )
 
-    def transport(self) -> RequestsTransport:
-        """The shared blocking transport."""
+    def transport(self) -> RequestsTransport | HttpxSyncTransport:
+        """The shared blocking transport: over the given sync client, if there is one."""
         with self._lock:
             if self._transport is None:
-                self._transport = RequestsTransport(
-                    self.max_concurrency,
-                    self._max_response_bytes,
-                    self._use_environment_proxy,
-                    self._trust,
-                    self._proxy,
-                )
+                given = self._given.sync
+                if isinstance(given, httpx.Client):
+                    self._transport = HttpxSyncTransport(given, self._max_response_bytes)
+                else:
+                    self._transport = RequestsTransport(
+                        self.max_concurrency,
+                        self._max_response_bytes,
+                        self._use_environment_proxy,
+                        self._trust,
+                        self._proxy,
+                        given,
+                    )
             return self._transport
 
     def executor(self) -> DaemonThreadPool:
@@ -131,6 +154,7 @@ class Connections:
                 self._use_environment_proxy,
                 self._trust,
                 self._proxy,
+                self._given.async_,
             ),
             asyncio.Semaphore(self.max_concurrency),
         )

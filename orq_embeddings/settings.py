@@ -37,6 +37,9 @@ The defaults, and why:
   client paces itself from the ``X-RateLimit-*`` headers it answers with (see
   :mod:`orq_embeddings.pacing`); a budget is for sharing a workspace's limit knowingly.
 - ``rate_limit_window`` 60 s: orq counts requests per minute over a rolling 60 s window.
+- ``http_client`` and ``http_async_client`` unset: the client makes and owns its own pools. A
+  given client is the caller's (see :mod:`orq_embeddings.given_clients`): never closed here, and
+  its TLS and proxy settings are its own, so ``verify`` and ``proxy`` are refused beside it.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, field_validator
 from typing_extensions import TypedDict
 
+from .given_clients import AsyncHttpClient, SyncHttpClient
 from .prefixes import PRESETS, check_prefix, check_preset_name
 from .tls_trust import check_proxy, check_verify
 
@@ -192,6 +196,23 @@ class ClientSettings(BaseModel):
         "counted over: orq's rolling 60 s; change it only for a server with another window.",
     )
 
+    http_client: SyncHttpClient | None = Field(
+        default=None,
+        repr=False,
+        exclude=True,
+        description="A requests.Session or httpx.Client of the caller's that sync calls send "
+        "on, as it is (its headers, hooks, adapters, TLS and proxies); never closed here. None: "
+        "the client's own pool.",
+    )
+    http_async_client: AsyncHttpClient | None = Field(
+        default=None,
+        repr=False,
+        exclude=True,
+        description="An httpx.AsyncClient of the caller's that async calls send on, as it is; "
+        "never closed here, and bound to the event loop it is first used on. None: the "
+        "client's own pool per event loop.",
+    )
+
     _check_preset = field_validator("prefixes")(check_preset_name)
     _check_verify = field_validator("verify")(check_verify)
     _check_proxy = field_validator("proxy")(check_proxy)
@@ -216,3 +237,5 @@ class ClientSettingsArgs(TypedDict, total=False):
     requests_per_minute: int | None
     tokens_per_minute: int | None
     rate_limit_window: float
+    http_client: SyncHttpClient | None
+    http_async_client: AsyncHttpClient | None

@@ -49,15 +49,23 @@ _NO_PROXIES: dict[str, Any] = {"http": None, "https": None, "all": None}
 _TRANSPORT_HEADERS = {"Connection": "keep-alive"}
 
 
-def _origin(url: str) -> str:
+def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _timed_out(url: str, timeout: float, progress: str) -> OrqTimeoutError:
+def timed_out(url: str, timeout: float, progress: str) -> OrqTimeoutError:
     return OrqTimeoutError(
-        f"no complete response from {_origin(url)} within {timeout:g} s ({progress})"
+        f"no complete response from {origin(url)} within {timeout:g} s ({progress})"
     )
+
+
+_GIVEN_SETTINGS = ("http_client", "http_async_client")
+
+
+def given_trust(setting: str) -> TrustStore:
+    """What a refused certificate's message says a given client trusts: its own settings."""
+    return TrustStore(f"what the given {setting} is configured with", setting)
 
 
 def _chain(error: BaseException) -> list[BaseException]:
@@ -74,17 +82,25 @@ def _chain(error: BaseException) -> list[BaseException]:
     return seen
 
 
-def _broken(url: str, error: BaseException, trust: TrustStore) -> OrqConnectionError:
+def broken(url: str, error: BaseException, trust: TrustStore) -> OrqConnectionError:
     """The error for a failed exchange, naming a name-resolution or certificate failure as one."""
     chain = _chain(error)
     refused = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
     if refused is not None:
         host = urlsplit(url).hostname or ""
+        if trust.source in _GIVEN_SETTINGS:
+            advice = (
+                f"the given {trust.source} checked it with its own settings. If this network "
+                "has its own CA, configure that client to trust it (its verify=)"
+            )
+        else:
+            advice = (
+                f"this client trusts {trust.verify} (from {trust.source}). If this network has "
+                "its own CA (a corporate proxy, a private gateway), pass verify= the path of its "
+                "bundle, or set REQUESTS_CA_BUNDLE or SSL_CERT_FILE to it"
+            )
         return TLSVerificationError(
-            f"the certificate of {host} failed the TLS check ({refused.verify_message}); "
-            f"this client trusts {trust.verify} (from {trust.source}). If this network has "
-            "its own CA (a corporate proxy, a private gateway), pass verify= the path of its "
-            "bundle, or set REQUESTS_CA_BUNDLE or SSL_CERT_FILE to it",
+            f"the certificate of {host} failed the TLS check ({refused.verify_message}); {advice}",
             host=host,
         )
     if any(
@@ -93,13 +109,13 @@ def _broken(url: str, error: BaseException, trust: TrustStore) -> OrqConnectionE
     ):
         host = urlsplit(url).hostname or ""
         return NameResolutionError(
-            f"could not resolve the host name {host!r} of {_origin(url)}: check base_url, "
+            f"could not resolve the host name {host!r} of {origin(url)}: check base_url, "
             "or this machine's network and DNS",
             host=host,
         )
     reason = type(error).__name__
     return OrqConnectionError(
-        f"connection to {_origin(url)} failed ({reason}): "
+        f"connection to {origin(url)} failed ({reason}): "
         "it was refused, reset or closed before the response was complete"
     )
 
@@ -129,6 +145,11 @@ class RequestsTransport:
         use_environment_proxy: whether ``HTTP(S)_PROXY`` may carry the requests.
         trust: the certificates https is checked against.
         proxy: the proxy every request goes through, or None.
+        session: the caller's Session to send on instead of one of ours, used as it is (no
+            adapter mounted, no header changed) and never closed here. The watchdog cannot
+            reach its sockets, so each read waits at most the time left and the deadline is
+            checked between chunks (see :mod:`orq_embeddings.given_clients`); a failure on a
+            stale connection is not told apart, so it is an OrqConnectionError (retried as one).
     """
 
     def __init__(
@@ -138,14 +159,22 @@ class RequestsTransport:
         use_environment_proxy: bool = True,
         trust: TrustStore | None = None,
         proxy: str | None = None,
+        session: requests.Session | None = None,
     ) -> None:
         self._pool_size = pool_size
         self._max_response_bytes = max_response_bytes
         self._trust = trust or TrustStore.resolve(True)
+        self._given = session
+        if session is not None:
+            self._session = session
+            self._trust = given_trust("http_client")
+            self._options: dict[str, Any] = {}  # its own proxies and verify
+            return
         if proxy is not None:
-            self._proxies: dict[str, Any] | None = {"http": proxy, "https": proxy}
+            proxies: dict[str, Any] | None = {"http": proxy, "https": proxy}
         else:
-            self._proxies = None if use_environment_proxy else _NO_PROXIES
+            proxies = None if use_environment_proxy else _NO_PROXIES
+        self._options = {"proxies": proxies, "verify": self._trust.verify}
         self._session = requests.Session()
         # Never True: requests would then read REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE itself.
         self._session.verify = self._trust.verify
@@ -168,8 +197,9 @@ class RequestsTransport:
         """
         deadline = time.monotonic() + timeout
         # Each failure on a stale pooled connection closes it; one more than the pool holds
-        # reaches a fresh connection.
-        for _ in range(self._pool_size + 1):
+        # reaches a fresh connection. (A given Session's connections do not report to the
+        # attempt, so a failure there is never known to be stale.)
+        for _ in range(1 if self._given is not None else self._pool_size + 1):
             attempt = Attempt()
             with WATCH.watching(deadline, attempt), attempt.current():
                 try:
@@ -178,12 +208,12 @@ class RequestsTransport:
                     if attempt.expired or isinstance(
                         error, (TimeoutError, requests.Timeout, urllib3.exceptions.TimeoutError)
                     ):
-                        raise _timed_out(url, timeout, attempt.progress()) from None
+                        raise timed_out(url, timeout, attempt.progress()) from None
                     if _too_many_headers(error):
-                        raise header_limit_error(_origin(url)) from None
+                        raise header_limit_error(origin(url)) from None
                     if not attempt.stale_connection:
-                        raise _broken(url, error, self._trust) from None
-        raise _broken(url, ConnectionResetError("every pooled connection was closed"), self._trust)
+                        raise broken(url, error, self._trust) from None
+        raise broken(url, ConnectionResetError("every pooled connection was closed"), self._trust)
 
     def _exchange(
         self,
@@ -201,29 +231,35 @@ class RequestsTransport:
             stream=True,
             timeout=remaining,
             allow_redirects=False,
-            proxies=self._proxies,
-            verify=self._trust.verify,
+            auth=_NoNetrcAuth(),  # the key is ours: neither ~/.netrc's nor a given session.auth
+            **self._options,
         )
+        attempt.headers_complete = True
         try:
-            check_header_limits(_origin(url), response.raw.headers.items())
+            check_header_limits(origin(url), response.raw.headers.items())
             content = BoundedBody(
                 response.headers.get("content-encoding"), self._max_response_bytes
             )
             while chunk := response.raw.read1(_READ_CHUNK, decode_content=False):
                 content.feed(chunk)
                 attempt.body_bytes = content.size
+                # The watchdog cannot reach a given Session's sockets: this is what ends a
+                # body dripped within each read's timeout there.
+                if time.monotonic() > deadline:
+                    raise TimeoutError("deadline passed")
         finally:
             response.close()
         if attempt.expired:  # the body may have looked complete because its socket was shut
             raise TimeoutError("deadline passed")
-        return RawResponse(response.status_code, _lower(response.headers), content.finish())
+        return RawResponse(response.status_code, lower_headers(response.headers), content.finish())
 
     def close(self) -> None:
-        """Close every pooled connection."""
-        self._session.close()
+        """Close every pooled connection (of our own Session; a given one is the caller's)."""
+        if self._given is None:
+            self._session.close()
 
 
-def _lower(headers: CaseInsensitiveDict[str] | httpx.Headers) -> dict[str, str]:
+def lower_headers(headers: CaseInsensitiveDict[str] | httpx.Headers) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 
 
@@ -260,7 +296,12 @@ class _Exchange:
 class HttpxTransport:
     """Async transport over one httpx.AsyncClient; it belongs to the event loop that made it.
 
-    Args: as for :class:`RequestsTransport`.
+    Args: as for :class:`RequestsTransport`, and
+        client: the caller's AsyncClient to send on instead of one of ours, used as it is and
+            never closed here. An httpx.AsyncClient belongs to the event loop it was first used
+            on: give one to a client used from that loop only. The deadline still cancels the
+            whole exchange; httpx internals are not reached into, so an early answer to a large
+            upload may read as a broken connection, and a stale connection is not told apart.
     """
 
     def __init__(
@@ -270,10 +311,16 @@ class HttpxTransport:
         use_environment_proxy: bool = True,
         trust: TrustStore | None = None,
         proxy: str | None = None,
+        client: httpx.AsyncClient | None = None,
     ) -> None:
         self._pool_size = pool_size
         self._max_response_bytes = max_response_bytes
         self._trust = trust or TrustStore.resolve(True)
+        self._given = client
+        if client is not None:
+            self._client = client
+            self._trust = given_trust("http_async_client")
+            return
         limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
         self._client = httpx.AsyncClient(
             limits=limits,
@@ -292,7 +339,8 @@ class HttpxTransport:
         Raises: as :meth:`RequestsTransport.post`.
         """
         deadline = time.monotonic() + timeout
-        for _ in range(self._pool_size + 1):  # as in RequestsTransport.post
+        # A given client's failures are not told apart (its internals are not reached into).
+        for _ in range(1 if self._given is not None else self._pool_size + 1):
             exchange = _Exchange()
             try:
                 return await asyncio.wait_for(
@@ -300,11 +348,11 @@ class HttpxTransport:
                     max(deadline - time.monotonic(), 0.001),
                 )
             except (asyncio.TimeoutError, httpx.TimeoutException):
-                raise _timed_out(url, timeout, exchange.progress()) from None
+                raise timed_out(url, timeout, exchange.progress()) from None
             except (httpx.RequestError, OSError) as error:
                 if not exchange.failed_on_stale_connection(error):
-                    raise _broken(url, error, self._trust) from None
-        raise _broken(url, ConnectionResetError("every pooled connection was closed"), self._trust)
+                    raise broken(url, error, self._trust) from None
+        raise broken(url, ConnectionResetError("every pooled connection was closed"), self._trust)
 
     async def _exchange(
         self,
@@ -314,17 +362,18 @@ class HttpxTransport:
         timeout: float,
         exchange: _Exchange,
     ) -> RawResponse:
+        given = self._given is not None
         request = self._client.build_request(
             "POST",
             url,
-            content=self._upload(body, exchange),
+            content=body if given else self._upload(body, exchange),
             headers={**headers, "Content-Length": str(len(body))},
             timeout=timeout,
         )
         request.extensions["trace"] = exchange.trace
-        response = await self._client.send(request, stream=True)
+        response = await self._client.send(request, stream=True, follow_redirects=False)
         try:
-            check_header_limits(_origin(url), response.headers.multi_items())
+            check_header_limits(origin(url), response.headers.multi_items())
             content = BoundedBody(
                 response.headers.get("content-encoding"), self._max_response_bytes
             )
@@ -335,12 +384,13 @@ class HttpxTransport:
                 exchange.body_bytes = content.size
             # httpx would keep bytes beyond the response's declared end (a proxy that glues
             # two responses, a Content-Length shorter than the body) for the next request.
-            httpcore_access.retire_if_bytes_left_over(
-                httpcore_access.connection_of(self._client, exchange.trace)
-            )
+            if not given:
+                httpcore_access.retire_if_bytes_left_over(
+                    httpcore_access.connection_of(self._client, exchange.trace)
+                )
         finally:
             await response.aclose()
-        return RawResponse(response.status_code, _lower(response.headers), content.finish())
+        return RawResponse(response.status_code, lower_headers(response.headers), content.finish())
 
     async def _upload(self, body: bytes, exchange: _Exchange) -> AsyncIterator[bytes]:
         """The body in pieces, stopping early if the server answers before it is all sent.
@@ -370,5 +420,6 @@ class HttpxTransport:
                 httpcore_access.stop_reading(stream)
 
     async def aclose(self) -> None:
-        """Close every pooled connection."""
-        await self._client.aclose()
+        """Close every pooled connection (of our own client; a given one is the caller's)."""
+        if self._given is None:
+            await self._client.aclose()

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 from typing import Any, get_type_hints
 
+import httpx
 import pytest
+import requests
 
 from langchain_orq import OrqEmbeddings
 from llama_index_orq import OrqEmbedding
@@ -22,7 +24,13 @@ LOOPBACK = "http://127.0.0.1:9/v2/router"
 SETTINGS = list(ClientSettings.model_fields)
 
 
+#: Settings that take an object the caller made (no JSON example can stand for one): a fresh one.
+OBJECT_EXAMPLES = {"http_client": requests.Session, "http_async_client": httpx.AsyncClient}
+
+
 def example_of(name: str) -> Any:
+    if name in OBJECT_EXAMPLES:
+        return OBJECT_EXAMPLES[name]()
     examples = ClientSettings.model_fields[name].examples
     assert examples, f"give {name} an example in ClientSettings, orq_embeddings/settings.py"
     return examples[0]
@@ -45,7 +53,9 @@ def test_every_setting_has_a_description_and_an_example(name):
     field = ClientSettings.model_fields[name]
 
     assert field.description, f"describe {name} in ClientSettings, orq_embeddings/settings.py"
-    assert field.examples, f"give {name} an example in ClientSettings, orq_embeddings/settings.py"
+    assert field.examples or name in OBJECT_EXAMPLES, (
+        f"give {name} an example in ClientSettings, orq_embeddings/settings.py"
+    )
     assert example_of(name) != field.default, f"{name}'s example must differ from its default"
 
 
