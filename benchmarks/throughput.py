@@ -234,7 +234,7 @@ NOTES = (
     "flight); ours keep to max_concurrency, so that comparison is bounded against unbounded.",
     "requests and peak in flight are the gateway's counts for the timed call. With no added "
     "latency the gateway answers each request in one step of its event loop, so it seldom holds "
-    "several at once; with 200 ms it holds every request it has been sent.",
+    "several at once; with added latency it holds every request it has been sent.",
 )
 
 
