@@ -23,8 +23,6 @@ import requests
 import trustme
 from pydantic import ValidationError
 
-from langchain_orq import OrqEmbeddings
-from llama_index_orq import OrqEmbedding
 from orq_embeddings import (
     ConfigurationError,
     OrqEmbeddingsClient,
@@ -34,6 +32,7 @@ from orq_embeddings import (
 )
 from tests.support.leaks import FAKE_KEY
 from tests.support.scripted_server import ScriptedServer, after, drip, reply, vector_for
+from tests.support.surfaces import Call, core_client, langchain_embeddings, llama_index_embedding
 
 CA = trustme.CA()
 
@@ -117,32 +116,18 @@ class Surface:
         return {self.async_name if self.is_async else "http_client": given, **more}
 
 
-def _core(base_url: str, timeout: float = 5.0, max_retries: int = 1, **given: Any) -> Any:
-    return OrqEmbeddingsClient(
-        "m", api_key=FAKE_KEY, base_url=base_url, timeout=timeout, max_retries=max_retries, **given
-    )
+def _made_by(factory: Callable[[Call], Any]) -> Callable[..., Any]:
+    """A surface's maker from its shared factory: URL, timeout, retries, then the given client."""
+
+    def make(base_url: str, timeout: float = 5.0, max_retries: int = 1, **given: Any) -> Any:
+        return factory(Call(base_url, timeout=timeout, max_retries=max_retries, more=given))
+
+    return make
 
 
-def _langchain(base_url: str, timeout: float = 5.0, max_retries: int = 1, **given: Any) -> Any:
-    return OrqEmbeddings(
-        model="m",
-        api_key=FAKE_KEY,
-        base_url=base_url,
-        request_timeout=timeout,
-        max_retries=max_retries,
-        **given,
-    )
-
-
-def _llama(base_url: str, timeout: float = 5.0, max_retries: int = 1, **given: Any) -> Any:
-    return OrqEmbedding(
-        model_name="m",
-        api_key=FAKE_KEY,
-        base_url=base_url,
-        timeout=timeout,
-        max_retries=max_retries,
-        **given,
-    )
+_core = _made_by(core_client)
+_langchain = _made_by(langchain_embeddings)
+_llama = _made_by(llama_index_embedding)
 
 
 async def _core_aembed(client: Any, texts: list[str]) -> Any:
