@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from orq_embeddings import OrqEmbeddingsClient
-from tests.support.scripted_server import after, embedding_reply
+from tests.support.scripted_server import ScriptedServer, after, embedding_reply
 from tests.support.surfaces import KEY, MODEL
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -102,8 +102,20 @@ except KeyboardInterrupt:
 
 def test_ctrl_c_during_a_multi_batch_sync_call_lets_the_process_exit_at_once(server):
     server.default = after(60, embedding_reply())  # every request stays in flight
+    # every worker thread blocked in a request
+    stdout, stderr, exit_seconds = interrupted_after(server, CALL_THEN_CTRL_C, requests=4)
+
+    assert stdout.strip() == "interrupted", stderr
+    assert exit_seconds < 3.0
+
+
+def interrupted_after(
+    server: ScriptedServer, script: str, requests: int, settle: float = 0.0
+) -> tuple[str, str, float]:
+    """Run ``script`` against ``server``; once it has sent ``requests``, and ``settle`` s more,
+    send it SIGINT. Returns its stdout, stderr and the seconds it took to exit after the signal."""
     process = subprocess.Popen(
-        [sys.executable, "-c", CALL_THEN_CTRL_C, server.base_url],
+        [sys.executable, "-c", script, server.base_url],
         cwd=REPOSITORY,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -111,19 +123,17 @@ def test_ctrl_c_during_a_multi_batch_sync_call_lets_the_process_exit_at_once(ser
     )
     try:
         waiting_since = time.monotonic()
-        while len(server.requests) < 4:  # every worker thread blocked in a request
+        while len(server.requests) < requests:
             assert time.monotonic() - waiting_since < 20, "the call never sent its requests"
             assert process.poll() is None, process.communicate()
             time.sleep(0.02)
+        time.sleep(settle)
         interrupted_at = time.monotonic()
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
-        exit_seconds = time.monotonic() - interrupted_at
+        return stdout, stderr, time.monotonic() - interrupted_at
     finally:
         process.kill()
-
-    assert stdout.strip() == "interrupted", stderr
-    assert exit_seconds < 3.0
 
 
 CALL_PACED_THEN_CTRL_C = """
@@ -142,24 +152,8 @@ except KeyboardInterrupt:
 
 
 def test_ctrl_c_while_batches_wait_for_their_turn_stops_them_and_starts_nothing(server):
-    process = subprocess.Popen(
-        [sys.executable, "-c", CALL_PACED_THEN_CTRL_C, server.base_url],
-        cwd=REPOSITORY,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        waiting_since = time.monotonic()
-        while len(server.requests) < 2:  # the budget's two; the other four wait a minute
-            assert time.monotonic() - waiting_since < 20, "the call never sent its requests"
-            assert process.poll() is None, process.communicate()
-            time.sleep(0.02)
-        time.sleep(0.2)
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=30)
-    finally:
-        process.kill()
+    # the budget's two; the other four wait a minute
+    stdout, stderr, _ = interrupted_after(server, CALL_PACED_THEN_CTRL_C, requests=2, settle=0.2)
 
     assert stdout.strip() == "interrupted", stderr
     assert len(server.requests) == 2
