@@ -65,7 +65,7 @@ def decode_seconds(count: int, dimensions: int) -> float:
     """CPU seconds to decode ``count`` base64 float32 vectors into one preallocated array."""
     import numpy as np
 
-    from orq_embeddings.base64_codec import decode_base64
+    from orq_embeddings._wire.base64_codec import decode_base64
 
     row = np.random.default_rng(0).standard_normal(dimensions, dtype=np.float32)
     encoded = base64.b64encode(row.tobytes()).decode("ascii")

@@ -11,7 +11,7 @@ from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, SecretStr
 
 from orq_embeddings import BatchReport, OrqOptions
-from orq_embeddings.client_backed import ClientBackedModel
+from orq_embeddings.adapter_base import ClientBackedModel
 from orq_embeddings.config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_TIMEOUT
 from orq_embeddings.prefixes import Side
 

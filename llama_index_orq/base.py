@@ -16,7 +16,7 @@ from llama_index.core.instrumentation.events.embedding import (
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from orq_embeddings import EmbeddedBatch, OrqOptions
-from orq_embeddings.client_backed import ClientBackedModel
+from orq_embeddings.adapter_base import ClientBackedModel
 from orq_embeddings.config import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_TIMEOUT,

@@ -10,10 +10,12 @@ from ._lazy import lazy_exports
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .batching import Batch
+    from ._runtime.retry import RetryPolicy
+    from ._wire.batching import Batch
+    from ._wire.decoding import Usage
+    from ._wire.dialects import Dialect
     from .client import OrqEmbeddingsClient
     from .config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, ClientConfig
-    from .dialects import Dialect
     from .errors import (
         APIStatusError,
         AuthenticationError,
@@ -52,9 +54,7 @@ if TYPE_CHECKING:
         WeightedModel,
     )
     from .results import BatchReport, EmbeddedBatch, EmbeddingResult, MixedModelsWarning
-    from .retry import RetryPolicy
     from .settings import ClientSettings
-    from .vector_decoding import Usage
 
 # Names resolve on first use, so importing a submodule (the pytest plugin of the local gateway,
 # loaded by every pytest run where this package is installed) does not import the HTTP client,
@@ -67,14 +67,14 @@ _EXPORTS = {
     "BadRequestError": "errors",
     "BatchTooLargeError": "errors",
     "InputTooLongError": "errors",
-    "Batch": "batching",
+    "Batch": "_wire.batching",
     "BatchReport": "results",
     "CacheOptions": "options",
     "CallTimeout": "options",
     "ClientConfig": "config",
     "ConfigurationError": "errors",
     "DEFAULT_BASE_URL": "config",
-    "Dialect": "dialects",
+    "Dialect": "_wire.dialects",
     "EmbeddedBatch": "results",
     "EmbeddingResult": "results",
     "EmbeddingSettings": "options",
@@ -100,12 +100,12 @@ _EXPORTS = {
     "ResponseTooLargeError": "errors",
     "RetryAfterTooLongError": "errors",
     "RetryOptions": "options",
-    "RetryPolicy": "retry",
+    "RetryPolicy": "_runtime.retry",
     "ClientSettings": "settings",
     "ServerError": "errors",
     "TLSVerificationError": "errors",
     "UnsupportedOptionError": "errors",
-    "Usage": "vector_decoding",
+    "Usage": "_wire.decoding",
     "WeightedModel": "options",
 }
 

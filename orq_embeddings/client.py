@@ -28,10 +28,21 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 from typing_extensions import Unpack
 
+from ._runtime.batch_splitting import BatchSplit
+from ._runtime.lookahead import LookAhead, runs_inline
+from ._runtime.pacing import Start, await_start, wait_to_start
+from ._runtime.resources import Connections
+from ._runtime.retry import RetryBudget, RetryPolicy
+from ._transport.given_clients import refuse_pickling
+from ._validation import validated
 from ._version import __version__
-from .batch_splitting import BatchSplit
-from .batching import Batch, plan_batches
-from .bounded_body import ACCEPTED_CONTENT_ENCODINGS
+from ._wire.batching import Batch, plan_batches
+from ._wire.bounded_body import ACCEPTED_CONTENT_ENCODINGS
+from ._wire.decoding import BatchEmbeddings, Vectors
+from ._wire.dialects import Dialect, encode_request, request_template
+from ._wire.inputs import EmbeddingInput, check_inputs
+from ._wire.raw_response import RawResponse
+from ._wire.reader import ResponseReader
 from .config import (
     DEFAULT_BASE_URL,
     DEFAULT_BATCH_SIZE,
@@ -40,22 +51,14 @@ from .config import (
     env_api_key,
     env_base_url,
 )
-from .connections import Connections
-from .dialects import Dialect, encode_request, request_template
 from .errors import (
     ConfigurationError,
     ConfigurationProblem,
     OrqError,
     attach_note,
 )
-from .given_clients import refuse_pickling
-from .inputs import EmbeddingInput, check_inputs
-from .lookahead import LookAhead, runs_inline
 from .options import EmbeddingSettings, EncodingFormat, OrqOptions
-from .pacing import Start, await_start, wait_to_start
 from .prefixes import Prefixes, TextPrefix
-from .raw_response import RawResponse
-from .responses import ResponseReader
 from .results import (
     ArrayFiller,
     CallChecks,
@@ -64,10 +67,7 @@ from .results import (
     ListCollector,
     OnBatch,
 )
-from .retry import RetryBudget, RetryPolicy
 from .settings import ClientSettings, ClientSettingsArgs
-from .validation_errors import validated
-from .vector_decoding import BatchEmbeddings, Vectors
 
 logger = logging.getLogger("orq_embeddings")
 
@@ -116,9 +116,9 @@ class OrqEmbeddingsClient:
             ``max_concurrency``, ``max_response_bytes``, ``allow_insecure_http``, and the
             ``prefixes`` preset, ``query_prefix`` and ``document_prefix`` of asymmetric models,
             the ``requests_per_minute`` and ``tokens_per_minute`` budgets and their
-            ``rate_limit_window``: see :mod:`orq_embeddings.pacing`; ``http_client`` and
+            ``rate_limit_window``: see :mod:`orq_embeddings._runtime.pacing`; ``http_client`` and
             ``http_async_client``, the caller's own HTTP clients to send on: see
-            :mod:`orq_embeddings.given_clients`), each described there.
+            :mod:`orq_embeddings._transport.given_clients`), each described there.
 
     Defaults and the reasons for them are in :mod:`orq_embeddings.config`.
 
@@ -450,7 +450,7 @@ class OrqEmbeddingsClient:
         abandoned: threading.Event | None = None,
     ) -> list[_Fetched]:
         """Send ``batch``, split in halves while the server refuses it for its size (a split
-        is not a retry: see :mod:`orq_embeddings.batch_splitting`); its parts' responses in order.
+        is not a retry: see :mod:`._runtime.batch_splitting`); its parts' responses in order.
         ``abandoned`` is set when the call is given up, ending a wait to start (see pacing).
         """
         split = self._split(batch)

@@ -36,7 +36,7 @@ The network, and why (what the most careful HTTP clients do):
   the environment's proxies are then not read; plain http through a proxy that is not this
   machine is refused alike unless ``allow_insecure_http``.
 - TLS: ``verify`` and the CA-bundle variables are resolved once, at construction, into one
-  :class:`~orq_embeddings.tls_trust.TrustStore` both transports use (precedence there). A
+  :class:`~orq_embeddings._transport.trust.TrustStore` both transports use (precedence there). A
   certificate that fails the check raises TLSVerificationError, never retried.
 - ``default_headers`` must be visible ASCII (names RFC 9110 tokens, values without CR, LF or other
   control characters), checked at construction: requests would send latin-1 and httpx refuses it,
@@ -53,8 +53,9 @@ from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
-from .dialects import Dialect, dialect_for_base_url
-from .given_clients import check_alone
+from ._transport.given_clients import check_alone
+from ._transport.trust import TrustStore
+from ._wire.dialects import Dialect, dialect_for_base_url
 from .prefixes import Prefixes
 from .settings import DEFAULT_MAX_BATCH_BYTES as DEFAULT_MAX_BATCH_BYTES
 from .settings import DEFAULT_MAX_CONCURRENCY as DEFAULT_MAX_CONCURRENCY
@@ -63,7 +64,6 @@ from .settings import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
 from .settings import DEFAULT_MAX_RETRY_AFTER as DEFAULT_MAX_RETRY_AFTER
 from .settings import DEFAULT_RETRY_WAIT_BUDGET as DEFAULT_RETRY_WAIT_BUDGET
 from .settings import ClientSettings
-from .tls_trust import TrustStore
 
 DEFAULT_BASE_URL = "https://api.orq.ai/v2/router"
 API_KEY_ENV = "ORQ_API_KEY"
@@ -72,8 +72,6 @@ BASE_URL_ENV = "ORQ_BASE_URL"
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_BATCH_SIZE = 512
 
-MAX_RESPONSE_HEADERS = 99
-MAX_RESPONSE_HEADER_BYTES = 64 * 1024
 #: Headers that frame the request on the wire; the transports set them, never default_headers.
 _FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 #: RFC 9110 token characters, the only ones a header name may have.

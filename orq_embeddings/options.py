@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .validation_errors import validated
+from ._validation import validated
 
 #: The documented cap on the exact-match cache's time to live: three days, in seconds.
 MAX_CACHE_TTL_SECONDS = 259_200
@@ -137,7 +137,7 @@ class OrqOptions(_OptionModel):
 
     Field names follow orq's request schema, so the ``orq`` object from orq's documentation can be
     passed as a dict. The same options are written to the wire in either dialect (see
-    :mod:`orq_embeddings.dialects`).
+    :mod:`orq_embeddings._wire.dialects`).
     """
 
     #: The schema sets no minimum length, so an empty name is sent as given.

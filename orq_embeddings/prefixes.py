@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ._wire.inputs import EmbeddingInput, compact_positions, unencodable
 from .errors import InvalidInputError
-from .inputs import EmbeddingInput, compact_positions, unencodable
 
 #: The two kinds of text an asymmetric model tells apart.
 Side = Literal["query", "document"]
@@ -99,7 +99,7 @@ class TextPrefix:
     def applied_to(self, inputs: Sequence[EmbeddingInput]) -> Sequence[EmbeddingInput]:
         """``inputs`` with the prefix in front of each text; ``inputs`` itself without a prefix.
 
-        Check the inputs first (:func:`~orq_embeddings.inputs.check_inputs`): emptiness is a
+        Check the inputs first (:func:`~orq_embeddings._wire.inputs.check_inputs`): emptiness is a
         property of the caller's text, not of the prefixed one.
 
         Raises:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .batching import Batch
+from ._wire.batching import Batch
+from ._wire.decoding import BatchEmbeddings, Usage, Vectors
 from .errors import InvalidResponseError, OrqError
 from .options import EmbeddingSettings
-from .vector_decoding import BatchEmbeddings, Usage, Vectors
 
 
 def float_lists(vectors: Vectors) -> list[list[float]]:

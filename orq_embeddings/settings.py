@@ -35,10 +35,10 @@ The defaults, and why:
   is refused with a ResponseTooLargeError before it can take the machine's memory.
 - ``requests_per_minute`` and ``tokens_per_minute`` unset: orq's limit is the workspace's, and the
   client paces itself from the ``X-RateLimit-*`` headers it answers with (see
-  :mod:`orq_embeddings.pacing`); a budget is for sharing a workspace's limit knowingly.
+  :mod:`orq_embeddings._runtime.pacing`); a budget is for sharing a workspace's limit knowingly.
 - ``rate_limit_window`` 60 s: orq counts requests per minute over a rolling 60 s window.
 - ``http_client`` and ``http_async_client`` unset: the client makes and owns its own pools. A
-  given client is the caller's (see :mod:`orq_embeddings.given_clients`): never closed here, and
+  given client is the caller's (see :mod:`._transport.given_clients`): never closed here, and
   its TLS and proxy settings are its own, so ``verify`` and ``proxy`` are refused beside it.
 """
 
@@ -50,9 +50,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field, field_validator
 from typing_extensions import TypedDict
 
-from .given_clients import AsyncHttpClient, SyncHttpClient
+from ._transport.given_clients import AsyncHttpClient, SyncHttpClient
+from ._transport.trust import check_proxy, check_verify
 from .prefixes import PRESETS, check_prefix, check_preset_name
-from .tls_trust import check_proxy, check_verify
 
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RETRY_AFTER = 60.0

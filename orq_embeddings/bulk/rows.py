@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._wire.inputs import problem_with
 from ..errors import ConfigurationError, ConfigurationProblem
-from ..inputs import problem_with
 
 #: Row ids are whatever the input names them (an id field), else the 1-based line number.
 RowId = str | int

@@ -24,11 +24,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ..dialects import Dialect
+from .._wire.dialects import Dialect
 
 # The core's names for orq's trace headers, re-exported: the gateway sends what the client reads.
-from ..raw_response import SPAN_ID_HEADER as SPAN_ID_HEADER
-from ..raw_response import TRACE_ID_HEADER as TRACE_ID_HEADER
+from .._wire.raw_response import SPAN_ID_HEADER as SPAN_ID_HEADER
+from .._wire.raw_response import TRACE_ID_HEADER as TRACE_ID_HEADER
 from .asgi import (
     Receive,
     Scope,

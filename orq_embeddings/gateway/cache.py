@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from ..dialects import Dialect
+from .._wire.dialects import Dialect
 
 _Value = TypeVar("_Value")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..inputs import EmbeddingInput
+from .._wire.inputs import EmbeddingInput
 
 #: Common English function words, which the hashing embedder weighs down.
 STOPWORDS = frozenset(

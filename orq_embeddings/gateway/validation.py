@@ -26,8 +26,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from ..dialects import Dialect
-from ..inputs import EmbeddingInput
+from .._wire.dialects import Dialect
+from .._wire.inputs import EmbeddingInput
 from ..options import (
     MAX_CACHE_TTL_SECONDS,
     MAX_IDENTITY_ID_LENGTH,

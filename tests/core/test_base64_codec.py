@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orq_embeddings.base64_codec import decode_base64
+from orq_embeddings._wire.base64_codec import decode_base64
 
 
 @given(st.binary(max_size=512))

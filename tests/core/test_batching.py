@@ -2,7 +2,7 @@
 
 import pytest
 
-from orq_embeddings.batching import input_size, plan_batches
+from orq_embeddings._wire.batching import input_size, plan_batches
 
 
 def spans(batches):

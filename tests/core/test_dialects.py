@@ -6,7 +6,7 @@ import pytest
 from orq_ai_sdk.models import CreateEmbeddingRequestBody
 
 from orq_embeddings import EmbeddingSettings, OrqEmbeddingsClient
-from orq_embeddings.dialects import (
+from orq_embeddings._wire.dialects import (
     Dialect,
     dialect_for_base_url,
     encode_request,

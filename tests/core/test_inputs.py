@@ -3,7 +3,7 @@
 import pytest
 
 from orq_embeddings import InvalidInputError
-from orq_embeddings.inputs import check_inputs
+from orq_embeddings._wire.inputs import check_inputs
 
 
 def test_accepts_text_and_token_ids():

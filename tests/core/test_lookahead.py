@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from orq_embeddings.batching import Batch
-from orq_embeddings.lookahead import PER_SLOT, LookAhead, runs_inline
+from orq_embeddings._runtime.lookahead import PER_SLOT, LookAhead, runs_inline
+from orq_embeddings._wire.batching import Batch
 
 
 def batches(count: int) -> list[Batch]:

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from orq_embeddings.pacing import INITIAL_CHARS_PER_TOKEN, POLL_SECONDS, Pacer, Start
+from orq_embeddings._runtime.pacing import INITIAL_CHARS_PER_TOKEN, POLL_SECONDS, Pacer, Start
 
 WINDOW = 60.0
 MARGIN = 0.25  # min(MAX_MARGIN_SECONDS, 2% of a 60 s window)

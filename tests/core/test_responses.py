@@ -17,9 +17,9 @@ from orq_embeddings import (
     RedirectError,
     ServerError,
 )
-from orq_embeddings.batching import Batch
+from orq_embeddings._wire.batching import Batch
+from orq_embeddings._wire.reader import RawResponse, ResponseReader, decode_embeddings, interpret
 from orq_embeddings.errors import NotSupportedByServerError, QuotaExceededError
-from orq_embeddings.responses import RawResponse, ResponseReader, decode_embeddings, interpret
 
 BATCH = Batch(number=1, total=4, start=10, stop=13)  # three inputs, positions 10-12
 URL = "https://api.orq.ai/v2/router/embeddings"

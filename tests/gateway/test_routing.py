@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from orq_embeddings.dialects import Dialect
+from orq_embeddings._wire.dialects import Dialect
 from orq_embeddings.gateway import Attempt, GatewayConfig, LocalGateway, ProviderFault
 from orq_embeddings.gateway.catalogue import Catalogue
 from orq_embeddings.gateway.config import ORQ_BACKOFF_SECONDS

@@ -14,8 +14,8 @@ from types import ModuleType
 import nbformat
 import pytest
 
-from orq_embeddings.demo import QUESTIONS
 from orq_embeddings.gateway import GatewayConfig
+from orq_embeddings_demo.corpus import QUESTIONS
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 FAKE_KEY = "sk-orq-FAKE-notebook-key-7d41c9"

@@ -26,8 +26,8 @@ from orq_embeddings import (
     RetryAfterTooLongError,
     RetryPolicy,
 )
-from orq_embeddings.batching import Batch
-from orq_embeddings.responses import BatchEmbeddings, RawResponse, ResponseReader
+from orq_embeddings._wire.batching import Batch
+from orq_embeddings._wire.reader import BatchEmbeddings, RawResponse, ResponseReader
 
 #: What the client runs on each response: status checked, body decoded, notes attached.
 READER = ResponseReader("https://api.orq.ai/v2/router/embeddings", "api.orq.ai")

@@ -15,7 +15,7 @@ from typing import Any
 from langchain_orq import OrqEmbeddings
 from llama_index_orq import OrqEmbedding
 from orq_embeddings import OrqEmbeddingsClient, RetryPolicy
-from orq_embeddings.client_backed import SAME_NAMED_SETTINGS
+from orq_embeddings.adapter_base import SAME_NAMED_SETTINGS
 from orq_embeddings.config import DEFAULT_MAX_RESPONSE_BYTES
 from orq_embeddings.gateway import ModelSpec
 from tests.support.clients import RecordedWaits

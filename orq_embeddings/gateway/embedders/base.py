@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ...inputs import EmbeddingInput
+from ..._wire.inputs import EmbeddingInput
 from ...options import EncodingFormat
 from ..vector_encoding import EncodedVector, Matrix
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from ...inputs import EmbeddingInput
+from ..._wire.inputs import EmbeddingInput
 from ...options import EncodingFormat
 from ..catalogue import ModelSpec
 from ..tokens import STOPWORDS, is_word, plural_stripped, text_tokens

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ...inputs import EmbeddingInput
+from ..._wire.inputs import EmbeddingInput
 from ...options import EncodingFormat
 from ..catalogue import ModelSpec
 from ..errors import GatewayError

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ...inputs import EmbeddingInput
+from ..._wire.inputs import EmbeddingInput
 from ...options import EncodingFormat
 from ..catalogue import ModelSpec
 from ..vector_encoding import EncodedVector, encode_rows

@@ -3,7 +3,7 @@
 httpx hides the connection a request travels on, and two rules of the client need it: bytes left
 in a connection after its response must never be read as the next request's answer, and an
 answer that arrives while the body is still going out must be read, not lost (see
-:class:`orq_embeddings.transports.HttpxTransport`). Everything here walks private attributes of
+:class:`.transports.HttpxTransport`). Everything here walks private attributes of
 httpx, httpcore and anyio with ``getattr`` defaults: if a name changes, the functions find
 nothing and return None or False, the transport behaves as plain httpx does, and the tests of
 both rules fail, which is how a version bump that breaks them is caught.

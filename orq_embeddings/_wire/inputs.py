@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
 
 #: One input: text, or the token ids of a text.
 EmbeddingInput = str | Sequence[int]

@@ -6,11 +6,11 @@ OrqTimeoutError and does nothing else: no retries (the client owns those, so the
 redirects (a redirect could carry the key to another host), no parsing.
 
 Both hold a response to the same rules (see :mod:`orq_embeddings.config`): one deadline from
-connecting to the last byte; header and body limits (:mod:`orq_embeddings.bounded_body`); a
+connecting to the last byte; header and body limits (:mod:`orq_embeddings._wire.bounded_body`); a
 connection that answered anomalously is closed, never pooled; a request that failed on a reused
 connection before any response byte is resent at once on a fresh one, costing no retry; no proxy
 for this machine unless one is set explicitly; the same certificates trusted (a
-:class:`~orq_embeddings.tls_trust.TrustStore`), and a certificate refused is a
+:class:`~orq_embeddings._transport.trust.TrustStore`), and a certificate refused is a
 TLSVerificationError on both.
 """
 
@@ -31,13 +31,13 @@ import requests
 import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
-from . import httpcore_access
-from .bounded_body import BoundedBody, check_header_limits, header_limit_error
+from .._wire.bounded_body import BoundedBody, check_header_limits, header_limit_error
+from .._wire.raw_response import RawResponse
+from ..errors import NameResolutionError, OrqConnectionError, OrqTimeoutError, TLSVerificationError
+from . import internals as httpcore_access
 from .deadlines import WATCH
-from .errors import NameResolutionError, OrqConnectionError, OrqTimeoutError, TLSVerificationError
-from .raw_response import RawResponse
-from .sync_http import Attempt, ReportingAdapter, timeout_progress
-from .tls_trust import TrustStore
+from .reporting_connections import Attempt, ReportingAdapter, timeout_progress
+from .trust import TrustStore
 
 _READ_CHUNK = 1 << 18
 #: Pieces of a request body between checks for an early answer (async only).
@@ -148,7 +148,7 @@ class RequestsTransport:
         session: the caller's Session to send on instead of one of ours, used as it is (no
             adapter mounted, no header changed) and never closed here. The watchdog cannot
             reach its sockets, so each read waits at most the time left and the deadline is
-            checked between chunks (see :mod:`orq_embeddings.given_clients`); a failure on a
+            checked between chunks (see :mod:`.given_clients`); a failure on a
             stale connection is not told apart, so it is an OrqConnectionError (retried as one).
     """
 

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..errors import InvalidResponseError
 from .base64_codec import decode_base64
 from .batching import Batch
-from .errors import InvalidResponseError
 from .json_body import printable, read_json
 from .raw_response import RawResponse
 from .status_errors import error_fields

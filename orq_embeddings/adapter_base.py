@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import PrivateAttr, ValidationError, model_validator
 from typing_extensions import Self
 
+from ._transport.given_clients import refuse_pickling
+from ._validation import configuration_error
 from .client import OrqEmbeddingsClient
-from .given_clients import refuse_pickling
 from .options import OrqOptions
 from .settings import ClientSettings
-from .validation_errors import configuration_error
 
 if TYPE_CHECKING:
     from pydantic import ModelWrapValidatorHandler

@@ -1,11 +1,11 @@
 """The blocking transport over an httpx.Client the caller gives (``http_client``).
 
-The client's own sync transport is requests with a watchdog (:mod:`orq_embeddings.transports`);
+The client's own sync transport is requests with a watchdog (:mod:`.transports`);
 a caller who already has a configured httpx.Client sends on it instead, as it is: its headers,
 event hooks, mounts, TLS and proxies apply, and it is never closed here. What stays the client's:
 no redirect is followed, the body is read raw and held to ``max_response_bytes``, and failures
 are the same typed errors as on the other transports. Each read waits at most ``timeout`` and the
-deadline is checked between chunks (see :mod:`orq_embeddings.given_clients`).
+deadline is checked between chunks (see :mod:`orq_embeddings._transport.given_clients`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Mapping
 
 import httpx
 
-from .bounded_body import BoundedBody, check_header_limits
-from .raw_response import RawResponse
-from .sync_http import timeout_progress
+from .._wire.bounded_body import BoundedBody, check_header_limits
+from .._wire.raw_response import RawResponse
+from .reporting_connections import timeout_progress
 from .transports import broken, given_trust, lower_headers, origin, timed_out
 
 
@@ -54,7 +54,7 @@ class HttpxSyncTransport:
     ) -> RawResponse:
         """Send one request within ``timeout`` as far as a given client allows (module doc).
 
-        Raises: as :meth:`orq_embeddings.transports.RequestsTransport.post`.
+        Raises: as :meth:`orq_embeddings._transport.transports.RequestsTransport.post`.
         """
         deadline = time.monotonic() + timeout
         progress = _Progress()

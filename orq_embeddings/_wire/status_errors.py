@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from .errors import APIStatusError, RedirectError, error_class_for_status
+from ..errors import APIStatusError, RedirectError, error_class_for_status
 from .json_body import printable, read_json
 from .raw_response import RawResponse
 

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
-from .batching import Batch
+from .._wire.batching import Batch
 
 #: Sends started ahead of the one being consumed, per concurrency slot: keeps every slot busy
 #: while bounding how many finished batches wait in memory.

@@ -3,7 +3,7 @@
 Sync calls share one requests.Session, one thread pool and one semaphore, whatever thread they
 come from; async calls share, per event loop, one httpx.AsyncClient and one asyncio.Semaphore.
 Either way, no more than ``max_concurrency`` requests are in flight at once. One Pacer
-(:mod:`orq_embeddings.pacing`) decides when each of them may start, whatever thread or loop it is
+(:mod:`.pacing`) decides when each of them may start, whatever thread or loop it is
 on. Everything is made on first use, so a client costs nothing until it sends, and nothing here
 is pickled.
 
@@ -14,7 +14,7 @@ threads do not exist in the child, so its pool would never run a batch. The chil
 empty too: the parent's requests in flight never finish in the child, and would be counted forever.
 An HTTP client the caller gave (``http_client``, ``http_async_client``) is the exception: it is
 the caller's, so it is never closed here, and the child goes on sending on it (replacing it in a
-child is the caller's business, see :mod:`orq_embeddings.given_clients`).
+child is the caller's business, see :mod:`orq_embeddings._transport.given_clients`).
 """
 
 from __future__ import annotations
@@ -30,16 +30,16 @@ from typing import TYPE_CHECKING
 import httpx
 import requests
 
+from .._transport.httpx_given import HttpxSyncTransport
+from .._transport.transports import HttpxTransport, RequestsTransport
+from .._transport.trust import TrustStore
 from .batch_splitting import BatchLimits
-from .httpx_sync_transport import HttpxSyncTransport
 from .loop_scoped import LoopScoped
 from .pacing import Pacer
-from .tls_trust import TrustStore
-from .transports import HttpxTransport, RequestsTransport
 from .worker_threads import DaemonThreadPool
 
 if TYPE_CHECKING:
-    from .config import ClientConfig
+    from ..config import ClientConfig
 
 
 @dataclass(frozen=True)

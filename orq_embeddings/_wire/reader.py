@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import InvalidResponseError, attach_note
 from .batching import Batch
-from .errors import InvalidResponseError, attach_note
+from .decoding import BatchEmbeddings as BatchEmbeddings
+from .decoding import Usage as Usage
+from .decoding import Vectors as Vectors
+from .decoding import decode_embeddings as decode_embeddings
 from .json_body import describe_body as describe_body
 from .json_body import printable as printable
 from .raw_response import SPAN_ID_HEADER as SPAN_ID_HEADER
@@ -20,10 +24,6 @@ from .raw_response import TRACE_ID_HEADER as TRACE_ID_HEADER
 from .raw_response import RawResponse as RawResponse
 from .status_errors import error_from_response as error_from_response
 from .status_errors import raise_for_status as raise_for_status
-from .vector_decoding import BatchEmbeddings as BatchEmbeddings
-from .vector_decoding import Usage as Usage
-from .vector_decoding import Vectors as Vectors
-from .vector_decoding import decode_embeddings as decode_embeddings
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Behind orq the provider's limits are unknown (OpenAI takes 2,048 inputs a request, an Azure
 deployment 16, Cohere 96), so the client learns them from the refusals. Two kinds matter, and the
-client answers them differently (see :mod:`orq_embeddings.batch_splitting`):
+client answers them differently (see :mod:`orq_embeddings._runtime.batch_splitting`):
 
 - the batch is too big (a 413, or a 400 whose message matches :data:`BATCH_TOO_LARGE_PATTERNS`):
   the batch is split in half and sent again;
@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import re
 
-from .errors import APIStatusError
+from ..errors import APIStatusError
 
 #: Phrases of a 400 that mean the batch is too big for the server (matched case-insensitively).
 BATCH_TOO_LARGE_PATTERNS: tuple[str, ...] = (

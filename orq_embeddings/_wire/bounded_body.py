@@ -11,9 +11,13 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 
-from .config import MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS
-from .errors import InvalidResponseError, ResponseTooLargeError
+from ..errors import InvalidResponseError, ResponseTooLargeError
 
+#: Most header fields of a response: what http.client accepts (it counts the blank line that ends
+#: them against its 100), so the sync and async clients refuse exactly the same responses.
+MAX_RESPONSE_HEADERS = 99
+#: Most bytes of a response's header fields in all.
+MAX_RESPONSE_HEADER_BYTES = 64 * 1024
 #: The codings the client asks for (and can undo): those of the standard library.
 ACCEPTED_CONTENT_ENCODINGS = "gzip, deflate"
 

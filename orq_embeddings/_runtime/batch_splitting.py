@@ -1,7 +1,7 @@
 """Batches refused for their size, split in half until they fit; the size that fit remembered.
 
 A provider behind orq may take fewer inputs a request than ``batch_size`` (an Azure deployment
-takes 16). When a batch is refused for its size (:mod:`orq_embeddings.size_refusals`), the client
+takes 16). When a batch is refused for its size (:mod:`.._wire.size_refusals`), the client
 sends its two halves instead, recursively down to one input, and every vector still lands at its
 input's position. The largest size that worked is remembered per model in :class:`BatchLimits`,
 which a client shares with its ``with_options`` copies, so later calls plan no larger batches.
@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .batching import Batch
-from .errors import APIStatusError, BatchTooLargeError, InputTooLongError, OrqError
-from .size_refusals import Refusal, position_in_batch, refusal_of
+from .._wire.batching import Batch
+from .._wire.size_refusals import Refusal, position_in_batch, refusal_of
+from ..errors import APIStatusError, BatchTooLargeError, InputTooLongError, OrqError
 
 logger = logging.getLogger("orq_embeddings")
 

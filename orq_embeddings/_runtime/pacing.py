@@ -51,7 +51,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .inputs import EmbeddingInput
+from .._wire.inputs import EmbeddingInput
 
 logger = logging.getLogger("orq_embeddings")
 

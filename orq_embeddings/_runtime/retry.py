@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
-from .errors import (
+from ..errors import (
     APIStatusError,
     NotSupportedByServerError,
     OrqConnectionError,

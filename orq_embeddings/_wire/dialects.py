@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from .errors import ConfigurationProblem, UnsupportedOptionError
+from ..errors import ConfigurationProblem, UnsupportedOptionError
+from ..options import EmbeddingSettings, OrqOptions
 from .inputs import EmbeddingInput
-from .options import EmbeddingSettings, OrqOptions
 
 
 class Dialect(str, Enum):
@@ -134,7 +134,7 @@ def request_body(template: dict[str, Any], inputs: Sequence[EmbeddingInput]) -> 
     Args:
         template: from :func:`request_template`.
         inputs: the batch's inputs, already checked by
-            :func:`orq_embeddings.inputs.check_inputs`.
+            :func:`orq_embeddings._wire.inputs.check_inputs`.
     """
     return {"input": list(inputs), **template}
 
