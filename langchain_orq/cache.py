@@ -4,8 +4,9 @@ LangChain's ``CacheBackedEmbeddings.from_bytes_store`` keys both of its stores b
 ``namespace + hash(text)`` with one namespace, and ``query_embedding_cache=True`` makes the query
 store the document store itself: a query would be handed the vector cached for a document of the
 same text. With a query or document prefix those are different vectors. Here each side has its
-own namespace, made of the model, the dimensions and a digest of that side's prefix, so the two
-sides can share one byte store and a changed prefix never serves vectors made with the old one.
+own namespace (:meth:`orq_embeddings.adapter_base.AdapterBase.cache_namespace`: the model, the
+dimensions, the side and a digest of its prefix), so the two sides can share one byte store and a
+changed model, dimension or prefix never serves vectors made with the old one.
 """
 
 from __future__ import annotations
@@ -16,16 +17,10 @@ from typing import TYPE_CHECKING
 from langchain_core.embeddings import Embeddings
 from langchain_core.stores import ByteStore
 
-from orq_embeddings.prefixes import Prefixes, Side
+from orq_embeddings.prefixes import Side
 
 if TYPE_CHECKING:
     from langchain_classic.embeddings import CacheBackedEmbeddings
-
-
-def cache_namespace(model: str, dimensions: int | None, prefixes: Prefixes, side: Side) -> str:
-    """What one side's vectors are keyed under: ``"<model>.512d.query.1a2b3c4d5e6f."``."""
-    shortened = f".{dimensions}d" if dimensions else ""
-    return f"{model}{shortened}.{prefixes.cache_namespace(side)}."
 
 
 def cache_backed(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, SecretStr
 
-from orq_embeddings import BatchReport, OrqOptions
-from orq_embeddings.adapter_base import ClientBackedModel
+from orq_embeddings import OrqOptions
+from orq_embeddings.adapter_base import AdapterBase
 from orq_embeddings.config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_TIMEOUT
-from orq_embeddings.prefixes import Side
 
 from . import cache
 
@@ -22,7 +19,7 @@ if TYPE_CHECKING:
     from langchain_core.stores import ByteStore
 
 
-class OrqEmbeddings(ClientBackedModel, Embeddings):
+class OrqEmbeddings(AdapterBase, Embeddings):
     """orq.ai embedding model integration: any embedding model behind orq's AI gateway.
 
     Setup:
@@ -165,8 +162,8 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed texts for storage; vector ``i`` belongs to ``texts[i]``."""
-        with self._progress(len(texts)) as on_batch:
-            return self.client.embed(texts, on_batch=on_batch).vectors
+        with self._progress_bar(len(texts), self.show_progress_bar) as bar:
+            return self.client.embed(texts, on_batch=bar.advance).vectors
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one query text, with the query prefix."""
@@ -174,16 +171,12 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Async :meth:`embed_documents`: native, on the running event loop."""
-        with self._progress(len(texts)) as on_batch:
-            return (await self.client.aembed(texts, on_batch=on_batch)).vectors
+        with self._progress_bar(len(texts), self.show_progress_bar) as bar:
+            return (await self.client.aembed(texts, on_batch=bar.advance)).vectors
 
     async def aembed_query(self, text: str) -> list[float]:
         """Async :meth:`embed_query`."""
         return await self.client.aembed_query(text)
-
-    def cache_namespace(self, side: Side) -> str:
-        """The cache namespace of ``side``'s vectors: model, dimensions and that side's prefix."""
-        return cache.cache_namespace(self.model, self.dimensions, self.client.prefixes, side)
 
     def cache_backed(
         self,
@@ -199,24 +192,8 @@ class OrqEmbeddings(ClientBackedModel, Embeddings):
         """
         return cache.cache_backed(
             self,
-            self.cache_namespace,
+            lambda side: f"{self.cache_namespace(side)}.",
             document_cache,
             query_cache=query_cache,
             batch_size=batch_size,
         )
-
-    @contextmanager
-    def _progress(self, total: int) -> Iterator[Callable[[BatchReport], None] | None]:
-        """A per-batch callback advancing a tqdm bar, when ``show_progress_bar`` asks for one."""
-        if not self.show_progress_bar:
-            yield None
-            return
-        # A core dependency, imported only now: in a notebook without ipywidgets tqdm.auto warns.
-        from tqdm.auto import tqdm
-
-        with tqdm(total=total, desc="Embedding", unit="text") as bar:
-
-            def advance(report: BatchReport) -> None:
-                bar.update(report.batch.size)
-
-            yield advance

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
 import llama_index.core.instrumentation as instrument
@@ -16,7 +14,7 @@ from llama_index.core.instrumentation.events.embedding import (
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from orq_embeddings import EmbeddedBatch, OrqOptions
-from orq_embeddings.adapter_base import ClientBackedModel
+from orq_embeddings.adapter_base import AdapterBase
 from orq_embeddings.config import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_TIMEOUT,
@@ -29,6 +27,9 @@ from orq_embeddings.results import float_lists
 from .side_cache import SideCollections
 
 dispatcher = instrument.get_dispatcher(__name__)
+
+#: What the progress bar of get_text_embedding_batch says, as LlamaIndex's own embeddings do.
+_PROGRESS = "Generating embeddings"
 
 #: Other names users bring from llama-index's OpenAIEmbedding, mapped to this class's fields.
 _ALIASES = {
@@ -47,7 +48,7 @@ def _env_secret() -> SecretStr | None:
     return None if key is None else SecretStr(key)
 
 
-class OrqEmbedding(ClientBackedModel, BaseEmbedding):
+class OrqEmbedding(AdapterBase, BaseEmbedding):
     """orq.ai embeddings for LlamaIndex: any embedding model behind orq's AI gateway.
 
     Batches of ``embed_batch_size`` texts go out ``max_concurrency`` at a time, sync or async, with
@@ -176,8 +177,7 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
         """
         if self.embeddings_cache is None:
             return self
-        namespace = self.client.prefixes.cache_namespace(side)
-        view = SideCollections(self.embeddings_cache, namespace)
+        view = SideCollections(self.embeddings_cache, self.cache_namespace(side))
         return self.model_copy(update={"embeddings_cache": view})
 
     def get_query_embedding(self, query: str) -> Embedding:
@@ -212,10 +212,10 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
                 self._cached_as("document"), texts, show_progress, **kwargs
             )
         vectors: list[Embedding] = []
-        with _progress(show_progress, len(texts)) as advance:
+        with self._progress_bar(len(texts), show_progress, _PROGRESS) as bar:
             for embedded in self.client.iter_batches(texts):
                 vectors.extend(self._announce(texts, embedded))
-                advance(embedded.report.batch.size)
+                bar.advance(embedded.report)
         return vectors
 
     @dispatcher.span
@@ -228,10 +228,10 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
                 self._cached_as("document"), texts, show_progress, **kwargs
             )
         vectors: list[Embedding] = []
-        with _progress(show_progress, len(texts)) as advance:
+        with self._progress_bar(len(texts), show_progress, _PROGRESS) as bar:
             async for embedded in self.client.aiter_batches(texts):
                 vectors.extend(self._announce(texts, embedded))
-                advance(embedded.report.batch.size)
+                bar.advance(embedded.report)
         return vectors
 
     def _announce(self, texts: list[str], embedded: EmbeddedBatch) -> list[Embedding]:
@@ -249,16 +249,3 @@ class OrqEmbedding(ClientBackedModel, BaseEmbedding):
         # a batch's half a million of them again cost a sixth of the whole call.
         dispatcher.event(EmbeddingEndEvent.model_construct(chunks=chunks, embeddings=vectors))
         return vectors
-
-
-@contextmanager
-def _progress(show: bool, total: int) -> Iterator[Callable[[int], object]]:
-    """A function advancing a tqdm bar over ``total`` texts, or doing nothing if not shown."""
-    if not show:
-        yield lambda done: None
-        return
-    # Imported only now: in a notebook without ipywidgets tqdm.auto warns on import.
-    from tqdm.auto import tqdm
-
-    with tqdm(total=total, desc="Generating embeddings", unit="text") as bar:
-        yield bar.update

@@ -2,10 +2,11 @@
 
 BaseEmbedding caches every vector under its raw text in the collection ``"embeddings"``, queries
 and documents alike, so with prefixes a query would be handed the cached vector of a document of
-the same text (or the other way round). Through this view each side's entries live in a
-collection of their own, ``"embeddings.query.<digest of the query prefix>"`` and
-``"embeddings.document.<digest>"``: the two sides never meet, and changing a prefix never serves
-vectors made with the old one.
+the same text (or the other way round), and after a change of model or dimensions a persisted
+cache would serve the old model's vectors. Through this view each entry lives in a collection
+named for what made it, ``"embeddings.<cache namespace>"`` (the model, the dimensions, the side
+and its prefix: :meth:`orq_embeddings.adapter_base.AdapterBase.cache_namespace`), so none of
+those ever meet.
 """
 
 from __future__ import annotations

@@ -2,23 +2,30 @@
 
 LangChain's and LlamaIndex's classes are pydantic models users change after construction
 (``embed_model.embed_batch_size = 64``, ``model_copy(update=...)``), and neither path validates,
-so a client made once in a validator would go on with the old settings. :class:`ClientBackedModel`
+so a client made once in a validator would go on with the old settings. :class:`AdapterBase`
 makes the client from the fields on first use and again whenever they differ from those it was
-made from; each adapter says only how its fields map onto the client's arguments.
+made from; each adapter says only how its fields map onto the client's arguments. A client let go
+this way is closed once nothing shares it (see :mod:`._runtime.resources`).
+
+The glue both adapters need lives here once: the cache namespace of each side's vectors and the
+progress bar.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from pydantic import PrivateAttr, ValidationError, model_validator
 from typing_extensions import Self
 
+from ._progress import ProgressBar, progress_bar
 from ._transport.given_clients import refuse_pickling
 from ._validation import configuration_error
 from .client import OrqEmbeddingsClient
 from .options import OrqOptions
+from .prefixes import Side
 from .settings import ClientSettings
 
 if TYPE_CHECKING:
@@ -39,7 +46,7 @@ SAME_NAMED_SETTINGS = (
 )
 
 
-class ClientBackedModel(ClientSettings):
+class AdapterBase(ClientSettings):
     """A pydantic model with an ``orq`` field, backed by a core client that follows its fields.
 
     The settings of :class:`~orq_embeddings.settings.ClientSettings` are inherited as fields.
@@ -105,3 +112,27 @@ class ClientBackedModel(ClientSettings):
         copy = self.model_copy(update={"orq": client.settings.orq})
         copy._client, copy._client_made_from = client, copy._client_settings()
         return copy
+
+    def cache_namespace(self, side: Side) -> str:
+        """The namespace of ``side``'s cached vectors, ``"<model>.512d.query.1a2b3c4d5e6f"``.
+
+        Made of what decides the vectors: the model, the dimensions, the side and its prefix,
+        so a cache never serves a vector made with another of them (both adapters key their
+        caches by it). Letters, digits, dashes, underscores and dots only, so file-backed stores
+        take it in a key or a collection name.
+        """
+        return f"{self._configured_space()}.{self.client.prefixes.cache_namespace(side)}"
+
+    def _configured_space(self) -> str:
+        """The vector space these settings ask for: the model and its dimensions."""
+        client = self.client
+        model = client.settings.model.replace("/", "_")
+        dimensions = client.settings.dimensions
+        return f"{model}.{dimensions}d" if dimensions else model
+
+    @staticmethod
+    def _progress_bar(
+        total: int, show: bool, description: str = "Embedding"
+    ) -> AbstractContextManager[ProgressBar]:
+        """A bar over ``total`` texts advanced per batch (``bar.advance``), shown if ``show``."""
+        return progress_bar(total, show=show, description=description)

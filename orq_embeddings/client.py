@@ -9,9 +9,7 @@ async share all of it but the transport and the way they wait.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-import threading
 import time
 from collections.abc import (
     AsyncIterator,
@@ -22,26 +20,23 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from typing_extensions import Unpack
 
-from ._runtime.batch_splitting import BatchSplit
-from ._runtime.lookahead import LookAhead, runs_inline
-from ._runtime.pacing import Start, await_start, wait_to_start
-from ._runtime.resources import Connections
+from ._runtime.batch_sender import BatchSender, Fetched
+from ._runtime.resources import SharedResources
 from ._runtime.retry import RetryBudget, RetryPolicy
 from ._transport.given_clients import refuse_pickling
 from ._validation import validated
 from ._version import __version__
-from ._wire.batching import Batch, plan_batches
+from ._wire.batching import Batch
 from ._wire.bounded_body import ACCEPTED_CONTENT_ENCODINGS
 from ._wire.decoding import BatchEmbeddings, Vectors
-from ._wire.dialects import Dialect, encode_request, request_template
+from ._wire.dialects import Dialect, request_template
 from ._wire.inputs import EmbeddingInput, check_inputs
-from ._wire.raw_response import RawResponse
 from ._wire.reader import ResponseReader
 from .config import (
     DEFAULT_BASE_URL,
@@ -54,8 +49,6 @@ from .config import (
 from .errors import (
     ConfigurationError,
     ConfigurationProblem,
-    OrqError,
-    attach_note,
 )
 from .options import EmbeddingSettings, EncodingFormat, OrqOptions
 from .prefixes import Prefixes, TextPrefix
@@ -70,24 +63,6 @@ from .results import (
 from .settings import ClientSettings, ClientSettingsArgs
 
 logger = logging.getLogger("orq_embeddings")
-
-#: Response bodies larger than this are decoded off the event loop, so it stays responsive.
-_DECODE_OFF_LOOP_BYTES = 1 << 20
-
-
-class _Fetched(NamedTuple):
-    """A batch's successful response, not yet decoded, the attempts it took and how they failed."""
-
-    batch: Batch
-    response: RawResponse
-    attempts: int
-    failures: tuple[OrqError, ...] = ()
-    #: Whether the planned batch was refused for its size and this is one of its parts.
-    split: bool = False
-    #: The model's learned limit on inputs per request once the planned batch was sent, if any.
-    batch_limit: int | None = None
-    #: Characters of text in the batch, when the pacer calibrates its token estimate on them.
-    chars: int = 0
 
 
 class OrqEmbeddingsClient:
@@ -176,7 +151,7 @@ class OrqEmbeddingsClient:
         )
         config, policy = _retry_policy_for(config, retry_policy, given=settings.keys())
         self._setup(
-            body_settings, config, policy, sleep, async_sleep, Connections.for_config(config)
+            body_settings, config, policy, sleep, async_sleep, SharedResources.for_config(config)
         )
 
     def _setup(
@@ -186,18 +161,27 @@ class OrqEmbeddingsClient:
         retry_policy: RetryPolicy,
         sleep: Callable[[float], None],
         async_sleep: Callable[[float], Awaitable[None]],
-        connections: Connections,
+        resources: SharedResources,
     ) -> None:
         self.settings = settings
         self.config = config
         self.retry_policy = retry_policy
         self._sleep = sleep
         self._async_sleep = async_sleep
-        self._connections = connections
-        self._template = request_template(settings, config.wire_dialect)
-        self._url = config.embeddings_url
-        self._reader = ResponseReader(config.embeddings_url, urlsplit(config.base_url).netloc)
-        self._headers = _request_headers(config)
+        self._resources = resources
+        self._sender = BatchSender(
+            resources,
+            request_template(settings, config.wire_dialect),
+            config.embeddings_url,
+            _request_headers(config),
+            ResponseReader(config.embeddings_url, urlsplit(config.base_url).netloc),
+            model=settings.model,
+            timeout=config.timeout,
+            max_concurrency=config.max_concurrency,
+            retry_policy=retry_policy,
+            sleep=sleep,
+            async_sleep=async_sleep,
+        )
         self.prefixes: Prefixes = config.text_prefixes
 
     # -- copies, pickling, closing ---------------------------------------------------------
@@ -222,7 +206,7 @@ class OrqEmbeddingsClient:
             self.retry_policy,
             self._sleep,
             self._async_sleep,
-            self._connections,
+            self._resources,
         )
         return copy
 
@@ -244,7 +228,7 @@ class OrqEmbeddingsClient:
             state["retry_policy"],
             state["sleep"],
             state["async_sleep"],
-            Connections.for_config(config),
+            SharedResources.for_config(config),
         )
 
     def __repr__(self) -> str:
@@ -255,11 +239,11 @@ class OrqEmbeddingsClient:
 
     def close(self) -> None:
         """Close pooled connections (shared with copies made by with_options)."""
-        self._connections.close()
+        self._resources.close()
 
     async def aclose(self) -> None:
         """Close this event loop's connections and the sync ones."""
-        await self._connections.aclose()
+        await self._resources.aclose()
 
     def __enter__(self) -> OrqEmbeddingsClient:
         return self
@@ -374,8 +358,8 @@ class OrqEmbeddingsClient:
         texts, batches = self._plan(inputs, prefix)
         checks = CallChecks(self.settings, on_batch)
         waits = RetryBudget(self.config.retry_wait_budget)
-        for fetched in self._send_all(texts, batches, waits):
-            yield _accepted(checks, fetched, self._decode(fetched))
+        for fetched in self._sender.send_all(texts, batches, waits):
+            yield _accepted(checks, fetched, self._sender.decode(fetched))
         checks.finish()
 
     async def _aiter_batches(
@@ -385,8 +369,8 @@ class OrqEmbeddingsClient:
         texts, batches = self._plan(inputs, prefix)
         checks = CallChecks(self.settings, on_batch)
         waits = RetryBudget(self.config.retry_wait_budget)
-        async for fetched in self._asend_all(texts, batches, waits):
-            yield _accepted(checks, fetched, await self._adecode(fetched))
+        async for fetched in self._sender.asend_all(texts, batches, waits):
+            yield _accepted(checks, fetched, await self._sender.adecode(fetched))
         checks.finish()
 
     def _plan(
@@ -399,231 +383,10 @@ class OrqEmbeddingsClient:
         """
         check_inputs(inputs)
         texts = prefix.applied_to(inputs)
-        learned = self._connections.batch_limits.limit(self.settings.model)
-        batch_size = (
-            self.config.batch_size if learned is None else min(learned, self.config.batch_size)
+        batches = self._sender.batches_for(
+            texts, self.config.batch_size, self.config.max_batch_bytes
         )
-        batches = plan_batches(texts, max_inputs=batch_size, max_bytes=self.config.max_batch_bytes)
         return texts, batches
-
-    def _encode(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> bytes:
-        return encode_request(self._template, inputs[batch.start : batch.stop])
-
-    def _delay_or_raise(
-        self, error: OrqError, attempt: int, batch: Batch, waits: RetryBudget
-    ) -> float:
-        """How long to wait before retrying ``batch``, or raise the error if it is final.
-
-        Final: the retry policy gives up (see RetryPolicy.decide), or the wait would take the
-        call past its ``retry_wait_budget``.
-        """
-        decision = self.retry_policy.decide(attempt, error)
-        delay = decision.delay
-        if delay is not None and not waits.take(delay):
-            attach_note(
-                error,
-                f"not retried: this call has waited {waits.spent:g} s between retries, and "
-                f"{delay:g} s more would pass its retry_wait_budget of {waits.budget:g} s",
-            )
-            delay = None
-        if delay is None:
-            final = decision.error
-            attach_note(final, f"{batch.describe()}, after {attempt} attempt(s) to {self._url}")
-            raise final
-        logger.info(
-            "retrying %s in %.2f s after attempt %d failed: %s",
-            batch.describe(),
-            delay,
-            attempt,
-            error,
-        )
-        return delay
-
-    def _split(self, batch: Batch) -> BatchSplit:
-        return BatchSplit(batch, self.settings.model, self._connections.batch_limits)
-
-    def _send(
-        self,
-        inputs: Sequence[EmbeddingInput],
-        batch: Batch,
-        waits: RetryBudget,
-        abandoned: threading.Event | None = None,
-    ) -> list[_Fetched]:
-        """Send ``batch``, split in halves while the server refuses it for its size (a split
-        is not a retry: see :mod:`._runtime.batch_splitting`); its parts' responses in order.
-        ``abandoned`` is set when the call is given up, ending a wait to start (see pacing).
-        """
-        split = self._split(batch)
-        sent: list[_Fetched] = []
-        for part in split.parts():
-            with split.sending(part):
-                sent.append(self._send_part(inputs, part, waits, abandoned))
-        return _marked(sent, split)
-
-    async def _asend(
-        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
-    ) -> list[_Fetched]:
-        """Async :meth:`_send`."""
-        split = self._split(batch)
-        sent: list[_Fetched] = []
-        for part in split.parts():
-            with split.sending(part):
-                sent.append(await self._asend_part(inputs, part, waits))
-        return _marked(sent, split)
-
-    def _send_part(
-        self,
-        inputs: Sequence[EmbeddingInput],
-        batch: Batch,
-        waits: RetryBudget,
-        abandoned: threading.Event | None,
-    ) -> _Fetched:
-        """Post ``batch`` until it succeeds or the retry policy gives up; leave it undecoded.
-
-        Each attempt takes an in-flight slot, then waits for the pacer's leave to start (the
-        other way round, every batch queued on a loop would be counted as started). The
-        caller's thread decodes (:meth:`_decode`), so this one is free for the next batch as
-        soon as a body is in: requests keep going out while earlier vectors are decoded.
-        """
-        body = self._encode(inputs, batch)
-        counted, chars = self._counted(inputs, batch)
-        pacer = self._connections.pacer
-        transport = self._connections.transport()
-        failures: list[OrqError] = []
-        for attempt in itertools.count(1):
-            try:
-                with self._connections.slots:
-                    start = wait_to_start(pacer, counted, abandoned, retry=attempt > 1)
-                    response = None
-                    try:
-                        response = transport.post(
-                            self._url, body, self._headers, self.config.timeout
-                        )
-                    finally:
-                        self._finished(start, response)
-                _log_response(batch, response)
-                self._reader.check(response)
-                return _Fetched(batch, response, attempt, tuple(failures), chars=chars)
-            except OrqError as error:
-                self._sleep(self._delay_or_raise(error, attempt, batch, waits))
-                failures.append(error)
-        raise AssertionError("unreachable")
-
-    async def _asend_part(
-        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
-    ) -> _Fetched:
-        """Async :meth:`_send_part`."""
-        body = self._encode(inputs, batch)
-        counted, chars = self._counted(inputs, batch)
-        pacer = self._connections.pacer
-        connections = await self._connections.for_running_loop()
-        failures: list[OrqError] = []
-        for attempt in itertools.count(1):
-            try:
-                async with connections.slots:
-                    start = await await_start(pacer, counted, retry=attempt > 1)
-                    response = None
-                    try:
-                        response = await connections.transport.post(
-                            self._url, body, self._headers, self.config.timeout
-                        )
-                    finally:
-                        self._finished(start, response)
-                _log_response(batch, response)
-                self._reader.check(response)
-                return _Fetched(batch, response, attempt, tuple(failures), chars=chars)
-            except OrqError as error:
-                await self._async_sleep(self._delay_or_raise(error, attempt, batch, waits))
-                failures.append(error)
-        raise AssertionError("unreachable")
-
-    def _counted(
-        self, inputs: Sequence[EmbeddingInput], batch: Batch
-    ) -> tuple[Sequence[EmbeddingInput] | None, int]:
-        """The inputs the pacer estimates a batch's tokens from, and its characters of text.
-
-        None and 0 when the pacer counts no tokens. A batch holding token ids gives no
-        characters to calibrate the estimate on: its usage says nothing about text.
-        """
-        if not self._connections.pacer.counts_tokens:
-            return None, 0
-        items = inputs[batch.start : batch.stop]
-        texts = [item for item in items if isinstance(item, str)]
-        return items, sum(map(len, texts)) if len(texts) == len(items) else 0
-
-    def _finished(self, start: Start, response: RawResponse | None) -> None:
-        """Tell the pacer how an attempt ended: its status and rate-limit headers, or nothing."""
-        if response is None:
-            self._connections.pacer.finish(start, None, {})
-        else:
-            self._connections.pacer.finish(start, response.status_code, response.headers)
-
-    def _decode(self, fetched: _Fetched) -> BatchEmbeddings:
-        """The vectors of a successful response. A malformed one is final: it is not retried.
-
-        The usage it reports calibrates the pacer's token estimate.
-        """
-        embeddings = self._reader.vectors(fetched.response, fetched.batch, fetched.attempts)
-        if fetched.chars and embeddings.usage is not None:
-            self._connections.pacer.calibrate(fetched.chars, embeddings.usage.total_tokens)
-        return embeddings
-
-    async def _adecode(self, fetched: _Fetched) -> BatchEmbeddings:
-        """:meth:`_decode`, in a worker thread for a large body so the event loop stays free."""
-        if len(fetched.response.body) > _DECODE_OFF_LOOP_BYTES:
-            return await asyncio.to_thread(self._decode, fetched)
-        return self._decode(fetched)
-
-    def _send_all(
-        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: RetryBudget
-    ) -> Iterator[_Fetched]:
-        """Send every batch, ``max_concurrency`` at a time, yielding responses in batch order."""
-        if runs_inline(batches, self.config.max_concurrency):
-            for batch in batches:
-                yield from self._send(inputs, batch, waits)
-            return
-        executor = self._connections.executor()
-        abandoned = threading.Event()
-        window = LookAhead(
-            batches,
-            self.config.max_concurrency,
-            lambda batch: executor.submit(self._send, inputs, batch, waits, abandoned),
-        )
-        try:
-            while (head := window.head()) is not None:
-                sent = head.result()
-                window.advance()
-                yield from sent
-        finally:
-            abandoned.set()
-            for future in window.abandon():
-                future.cancel()
-
-    async def _asend_all(
-        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: RetryBudget
-    ) -> AsyncIterator[_Fetched]:
-        """Async :meth:`_send_all`: tasks on the running loop, awaited in batch order."""
-        if runs_inline(batches, self.config.max_concurrency):
-            for batch in batches:
-                for fetched in await self._asend(inputs, batch, waits):
-                    yield fetched
-            return
-        window = LookAhead(
-            batches,
-            self.config.max_concurrency,
-            lambda batch: asyncio.ensure_future(self._asend(inputs, batch, waits)),
-        )
-        try:
-            while (head := window.head()) is not None:
-                sent = await head
-                window.advance()
-                for fetched in sent:
-                    yield fetched
-        finally:
-            abandoned = window.abandon()
-            for task in abandoned:
-                task.cancel()
-            await asyncio.gather(*abandoned, return_exceptions=True)
 
 
 #: The retry limits a RetryPolicy and the config both hold; the config says what the client does.
@@ -662,7 +425,7 @@ def _retry_policy_for(
     return config.model_copy(update=limits), retry_policy
 
 
-def _accepted(checks: CallChecks, fetched: _Fetched, embeddings: BatchEmbeddings) -> EmbeddedBatch:
+def _accepted(checks: CallChecks, fetched: Fetched, embeddings: BatchEmbeddings) -> EmbeddedBatch:
     """A batch's decoded vectors, checked against the call and reported with how it was sent."""
     return checks.accept(
         fetched.batch,
@@ -672,12 +435,6 @@ def _accepted(checks: CallChecks, fetched: _Fetched, embeddings: BatchEmbeddings
         split=fetched.split,
         batch_limit=fetched.batch_limit,
     )
-
-
-def _marked(sent: list[_Fetched], split: BatchSplit) -> list[_Fetched]:
-    """The parts of one planned batch, each marked with whether it was split and the limit."""
-    limit = split.batch_limit()
-    return [fetched._replace(split=split.was_split, batch_limit=limit) for fetched in sent]
 
 
 def _request_headers(config: ClientConfig) -> dict[str, str]:
@@ -691,14 +448,3 @@ def _request_headers(config: ClientConfig) -> dict[str, str]:
     if config.api_key is not None:
         headers["Authorization"] = f"Bearer {config.api_key.get_secret_value()}"
     return headers
-
-
-def _log_response(batch: Batch, response: RawResponse) -> None:
-    if logger.isEnabledFor(logging.DEBUG):
-        logger.debug(
-            "%s: %d, %d bytes, x-orq-trace-id %s",
-            batch.describe(),
-            response.status_code,
-            len(response.body),
-            response.trace_id,
-        )

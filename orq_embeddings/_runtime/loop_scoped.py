@@ -48,7 +48,7 @@ class LoopScoped(Generic[Resource]):
         loop = asyncio.get_running_loop()
         resource = self._by_loop.get(loop)
         if resource is None:
-            self._let_closed_loops_go()
+            self.let_closed_loops_go()
             resource = self._create()
             closer = self._close_at_shutdown(resource)
             with self._lock:
@@ -57,8 +57,12 @@ class LoopScoped(Generic[Resource]):
             await closer.__anext__()
         return resource
 
-    def _let_closed_loops_go(self) -> None:
-        """Drop the resources of loops closed without shutting down their async generators."""
+    def let_closed_loops_go(self) -> None:
+        """Drop the resources of loops closed without shutting down their async generators.
+
+        Such a resource holds its loop (through its sockets' transports), so the weak key alone
+        would never let either go; dropped here, both are freed by the garbage collector.
+        """
         with self._lock:
             for loop in [loop for loop in self._by_loop if loop.is_closed()]:
                 del self._by_loop[loop]
@@ -85,4 +89,4 @@ class LoopScoped(Generic[Resource]):
             closer = self._closers.pop(loop, None)
         if closer is not None:
             await closer.aclose()
-        self._let_closed_loops_go()
+        self.let_closed_loops_go()

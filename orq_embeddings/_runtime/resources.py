@@ -1,11 +1,15 @@
-"""The pooled connections and in-flight limits that a client and its copies share.
+"""What a client and its copies share: transports, worker threads, in-flight slots and the pacer.
 
-Sync calls share one requests.Session, one thread pool and one semaphore, whatever thread they
-come from; async calls share, per event loop, one httpx.AsyncClient and one asyncio.Semaphore.
-Either way, no more than ``max_concurrency`` requests are in flight at once. One Pacer
-(:mod:`.pacing`) decides when each of them may start, whatever thread or loop it is
-on. Everything is made on first use, so a client costs nothing until it sends, and nothing here
-is pickled.
+Sync calls share one transport, one thread pool and one semaphore, whatever thread they come
+from; async calls share, per event loop, one async transport and one asyncio.Semaphore. Either
+way, no more than ``max_concurrency`` requests are in flight at once. One Pacer
+(:mod:`.pacing`) decides when each of them may start, whatever thread or loop it is on.
+Everything is made on first use, so a client costs nothing until it sends, and nothing here is
+pickled.
+
+Nothing here outlives its last user: when no client holds the resources any more (an adapter
+rebuilt its client after a field changed, and nothing shares the old one), they are closed as
+they are collected, so threads and sockets stay flat however often a client is rebuilt.
 
 A forked child (gunicorn ``--preload``, multiprocessing's fork start method, Celery prefork) starts
 over: fresh pools, thread pool, semaphores and locks, made on its first call. Sharing the parent's
@@ -14,12 +18,13 @@ threads do not exist in the child, so its pool would never run a batch. The chil
 empty too: the parent's requests in flight never finish in the child, and would be counted forever.
 An HTTP client the caller gave (``http_client``, ``http_async_client``) is the exception: it is
 the caller's, so it is never closed here, and the child goes on sending on it (replacing it in a
-child is the caller's business, see :mod:`orq_embeddings._transport.given_clients`).
+child is the caller's business, see :mod:`.._transport.given_clients`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
 import weakref
@@ -27,12 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import httpx
-import requests
-
-from .._transport.httpx_given import HttpxSyncTransport
-from .._transport.transports import HttpxTransport, RequestsTransport
-from .._transport.trust import TrustStore
+from .._transport import factory
+from .._transport.base import AsyncTransport, Transport, TransportSettings
 from .batch_splitting import BatchLimits
 from .loop_scoped import LoopScoped
 from .pacing import Pacer
@@ -43,57 +44,71 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class LoopConnections:
+class LoopResources:
     """One event loop's transport and its in-flight limit."""
 
-    transport: HttpxTransport
+    transport: AsyncTransport
     slots: asyncio.Semaphore
 
 
-@dataclass(frozen=True)
-class GivenClients:
-    """The caller's HTTP clients to send on, if any: used as they are, never closed here."""
-
-    sync: requests.Session | httpx.Client | None = None
-    async_: httpx.AsyncClient | None = None
+def _new_loop_resources(settings: TransportSettings) -> LoopResources:
+    return LoopResources(factory.async_transport(settings), asyncio.Semaphore(settings.pool_size))
 
 
-async def _close_loop_connections(connections: LoopConnections) -> None:
-    await connections.transport.aclose()
+async def _close_loop_resources(resources: LoopResources) -> None:
+    await resources.transport.aclose()
 
 
-class Connections:
-    """Lazily made transports, a thread pool and the semaphores bounding requests in flight."""
+class _Owned:
+    """The resources that need closing, apart from their owner so a finalizer can hold them."""
 
-    def __init__(
-        self,
-        max_concurrency: int,
-        max_response_bytes: int,
-        use_environment_proxy: bool,
-        new_pacer: Callable[[], Pacer],
-        trust: TrustStore | None = None,
-        proxy: str | None = None,
-        given: GivenClients | None = None,
-    ) -> None:
-        self.max_concurrency = max_concurrency
-        self._given = given or GivenClients()
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.transport: Transport | None = None
+        self.executor: DaemonThreadPool | None = None
+
+    def close(self, wait: bool = True) -> None:
+        """Close the transport and stop the threads, waiting for them only if ``wait``."""
+        with self.lock:
+            transport, self.transport = self.transport, None
+            executor, self.executor = self.executor, None
+        if executor is not None:
+            executor.shutdown(wait=wait)
+        if transport is not None:
+            transport.close()
+
+
+class SharedResources:
+    """Lazily made transports, a thread pool and the semaphores bounding requests in flight.
+
+    Args:
+        settings: what the transports are made from; ``pool_size`` is ``max_concurrency``.
+        new_pacer: makes the pacer (again in a forked child).
+    """
+
+    def __init__(self, settings: TransportSettings, new_pacer: Callable[[], Pacer]) -> None:
+        self.max_concurrency = settings.pool_size
+        self._settings = settings
         self._new_pacer = new_pacer
-        self._max_response_bytes = max_response_bytes
-        self._use_environment_proxy = use_environment_proxy
-        self._trust = trust
-        self._proxy = proxy
         #: The inputs per request each model was found to take (see batch_splitting).
         self.batch_limits = BatchLimits()
         self._start_over()
         _ALL.add(self)
 
     @classmethod
-    def for_config(cls, config: ClientConfig) -> Connections:
-        """The connections a client with ``config`` sends on: a transport setting is read here."""
+    def for_config(cls, config: ClientConfig) -> SharedResources:
+        """The resources a client with ``config`` sends on: a transport setting is read here."""
+        settings = TransportSettings(
+            pool_size=config.max_concurrency,
+            max_response_bytes=config.max_response_bytes,
+            use_environment_proxy=config.uses_environment_proxy,
+            trust=config.trust_store,
+            proxy=config.proxy,
+            http_client=config.http_client,
+            http_async_client=config.http_async_client,
+        )
         return cls(
-            config.max_concurrency,
-            config.max_response_bytes,
-            config.uses_environment_proxy,
+            settings,
             lambda: Pacer(
                 requests_per_minute=config.requests_per_minute,
                 tokens_per_minute=config.tokens_per_minute,
@@ -101,9 +116,6 @@ class Connections:
                 max_concurrency=config.max_concurrency,
                 max_hold=config.max_retry_after,
             ),
-            config.trust_store,
-            config.proxy,
-            GivenClients(config.http_client, config.http_async_client),
         )
 
     def _start_over(self) -> None:
@@ -112,66 +124,48 @@ class Connections:
         self.slots = threading.BoundedSemaphore(self.max_concurrency)
         #: When each request may start, for every thread and loop (see pacing).
         self.pacer = self._new_pacer()
-        self._lock = threading.Lock()
-        self._transport: RequestsTransport | HttpxSyncTransport | None = None
-        self._executor: DaemonThreadPool | None = None
-        self._per_loop: LoopScoped[LoopConnections] = LoopScoped(
-            self._new_loop_connections, _close_loop_connections
+        self._owned = _Owned()
+        # Closes what is left open once nothing holds these resources any more; never at exit,
+        # where joining threads with requests in flight would hold the process up.
+        self._finalizer = weakref.finalize(self, self._owned.close, False)
+        self._finalizer.atexit = False
+        # The factory holds no reference back to this object, so that nothing but a client keeps
+        # it alive and it is collected (and closed) as soon as the last client lets it go.
+        self._per_loop: LoopScoped[LoopResources] = LoopScoped(
+            functools.partial(_new_loop_resources, self._settings), _close_loop_resources
         )
 
-    def transport(self) -> RequestsTransport | HttpxSyncTransport:
+    def transport(self) -> Transport:
         """The shared blocking transport: over the given sync client, if there is one."""
-        with self._lock:
-            if self._transport is None:
-                given = self._given.sync
-                if isinstance(given, httpx.Client):
-                    self._transport = HttpxSyncTransport(given, self._max_response_bytes)
-                else:
-                    self._transport = RequestsTransport(
-                        self.max_concurrency,
-                        self._max_response_bytes,
-                        self._use_environment_proxy,
-                        self._trust,
-                        self._proxy,
-                        given,
-                    )
-            return self._transport
+        owned = self._owned
+        with owned.lock:
+            if owned.transport is None:
+                owned.transport = factory.sync_transport(self._settings)
+            return owned.transport
 
     def executor(self) -> DaemonThreadPool:
         """The shared pool whose threads send the batches of sync calls."""
-        with self._lock:
-            if self._executor is None:
-                self._executor = DaemonThreadPool(
+        owned = self._owned
+        with owned.lock:
+            if owned.executor is None:
+                owned.executor = DaemonThreadPool(
                     self.max_concurrency, thread_name_prefix="orq-embeddings"
                 )
-            return self._executor
+            return owned.executor
 
-    def _new_loop_connections(self) -> LoopConnections:
-        return LoopConnections(
-            HttpxTransport(
-                self.max_concurrency,
-                self._max_response_bytes,
-                self._use_environment_proxy,
-                self._trust,
-                self._proxy,
-                self._given.async_,
-            ),
-            asyncio.Semaphore(self.max_concurrency),
-        )
-
-    async def for_running_loop(self) -> LoopConnections:
+    async def for_running_loop(self) -> LoopResources:
         """The running event loop's transport and limit."""
         return await self._per_loop.get()
 
     def close(self) -> None:
-        """Close the blocking transport and stop the thread pool (async ones close with loops)."""
-        with self._lock:
-            transport, self._transport = self._transport, None
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
-        if transport is not None:
-            transport.close()
+        """Close the blocking transport, stop the thread pool and let go of closed loops'.
+
+        Async transports close with their loops (or with :meth:`aclose` on theirs); those of
+        loops closed without shutting down their async generators are let go here, so their
+        sockets and the loops themselves are freed.
+        """
+        self._owned.close()
+        self._per_loop.let_closed_loops_go()
 
     async def aclose(self) -> None:
         """Close the running loop's async transport, and the blocking side too."""
@@ -179,14 +173,15 @@ class Connections:
         self.close()
 
 
-#: Every live Connections, so that a forked child can make each start over.
-_ALL: weakref.WeakSet[Connections] = weakref.WeakSet()
+#: Every live SharedResources, so that a forked child can make each start over.
+_ALL: weakref.WeakSet[SharedResources] = weakref.WeakSet()
 
 
 def _start_over_in_child() -> None:
     # The parent's sockets stay open for the parent: they are dropped here, not closed.
-    for connections in list(_ALL):
-        connections._start_over()
+    for resources in list(_ALL):
+        resources._finalizer.detach()
+        resources._start_over()
 
 
 os.register_at_fork(after_in_child=_start_over_in_child)

@@ -1,6 +1,6 @@
 """The blocking transport over an httpx.Client the caller gives (``http_client``).
 
-The client's own sync transport is requests with a watchdog (:mod:`.transports`);
+The client's own sync transport is requests with a watchdog (:mod:`.requests_transport`);
 a caller who already has a configured httpx.Client sends on it instead, as it is: its headers,
 event hooks, mounts, TLS and proxies apply, and it is never closed here. What stays the client's:
 no redirect is followed, the body is read raw and held to ``max_response_bytes``, and failures
@@ -17,8 +17,7 @@ import httpx
 
 from .._wire.bounded_body import BoundedBody, check_header_limits
 from .._wire.raw_response import RawResponse
-from .reporting_connections import timeout_progress
-from .transports import broken, given_trust, lower_headers, origin, timed_out
+from .failures import broken, given_trust, lower_headers, origin, timed_out, timeout_progress
 
 
 class _Progress:
@@ -36,7 +35,7 @@ class _Progress:
             raise TimeoutError("deadline passed between chunks")
 
 
-class HttpxSyncTransport:
+class HttpxClientTransport:
     """Sends on a given httpx.Client; nothing pooled or closed of its own.
 
     Args:
@@ -54,7 +53,7 @@ class HttpxSyncTransport:
     ) -> RawResponse:
         """Send one request within ``timeout`` as far as a given client allows (module doc).
 
-        Raises: as :meth:`orq_embeddings._transport.transports.RequestsTransport.post`.
+        Raises: as :meth:`.base.Transport.post`.
         """
         deadline = time.monotonic() + timeout
         progress = _Progress()
@@ -79,7 +78,9 @@ class HttpxSyncTransport:
             raise timed_out(url, timeout, progress.progress()) from None
         except (httpx.RequestError, OSError) as error:
             raise broken(url, error, self._trust) from None
-        return RawResponse(response.status_code, lower_headers(response.headers), content.finish())
+        return RawResponse(
+            response.status_code, lower_headers(response.headers.items()), content.finish()
+        )
 
     def close(self) -> None:
         """Nothing to close: the client is the caller's."""

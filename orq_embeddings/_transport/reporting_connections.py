@@ -28,6 +28,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .deadlines import shut_down
+from .failures import timeout_progress
 
 _current = threading.local()
 
@@ -85,13 +86,6 @@ class Attempt:
     def progress(self) -> str:
         """Where the attempt was, for a timeout message."""
         return timeout_progress(self.headers_complete, self.body_bytes)
-
-
-def timeout_progress(headers_complete: bool, body_bytes: int) -> str:
-    """How far an attempt got before its deadline, in the same words for both transports."""
-    if not headers_complete:
-        return "the response headers had not all arrived"
-    return f"the body was still arriving, {body_bytes} bytes in"
 
 
 def current_attempt() -> Attempt | None:

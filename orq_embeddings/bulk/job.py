@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from .._progress import progress_bar
 from ..client import OrqEmbeddingsClient
 from ..errors import ConfigurationError, ConfigurationProblem
-from ..results import BatchReport
 from .checkpoint import Checkpoint, Spent, file_digest
 from .outputs import Chunk, check_output_path, write_output
 from .rows import BadRow, Corpus, read_corpus
@@ -198,44 +198,33 @@ def _embed_pending(
         the tokens and runs of the whole job, this run's added to ``earlier``'s. They are kept in
         the checkpoint with each saved chunk and when the run stops, so a rerun counts them.
     """
-    from tqdm.auto import tqdm
-
     texts = [text for number in pending for text in corpus.texts[slice(*spans[number])]]
     show = sys.stderr.isatty() if progress is None else progress
-    tokens = earlier.tokens
     runs = earlier.runs + (1 if pending else 0)
-    with tqdm(
-        total=len(corpus.texts), initial=resumed, unit="text", disable=not show, desc="Embedding"
-    ) as bar:
+    with progress_bar(len(corpus.texts), show=show, done=resumed, tokens=earlier.tokens) as bar:
 
-        def advance(report: BatchReport) -> None:
-            nonlocal tokens
-            tokens += report.usage.total_tokens if report.usage else 0
-            bar.update(report.batch.size)
-            bar.set_postfix(tokens=tokens, refresh=False)
+        def spent() -> Spent:
+            return Spent(bar.tokens or 0, runs)
 
         filler = _ChunkFiller(
-            pending,
-            spans,
-            checkpoint,
-            on_saved=lambda: checkpoint.record_spent(Spent(tokens, runs)),
+            pending, spans, checkpoint, on_saved=lambda: checkpoint.record_spent(spent())
         )
         try:
-            for embedded in client.iter_batches(texts, on_batch=advance):
+            for embedded in client.iter_batches(texts, on_batch=bar.advance):
                 filler.add(embedded.vectors)
         except BaseException:
-            if checkpoint.is_empty() and tokens == 0:
+            if checkpoint.is_empty() and not bar.tokens:
                 checkpoint.remove()  # nothing to continue: leave nothing behind
                 say("stopped before any row was saved")
             else:
-                checkpoint.record_spent(Spent(tokens, runs))
+                checkpoint.record_spent(spent())
                 done = resumed + filler.saved_rows
                 say(
                     f"stopped: {done} of {len(corpus.texts)} rows are saved in "
                     f"{checkpoint.directory}; run the same command again to continue"
                 )
             raise
-    return Spent(tokens, runs)
+    return spent()
 
 
 class _ChunkFiller:

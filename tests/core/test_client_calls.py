@@ -72,7 +72,7 @@ def test_with_options_changes_the_body_and_shares_connections(make_client, serve
     assert tenant_body["orq"] == {"identity": {"id": "tenant-7"}}
     assert tenant_body["name"] == "search" and tenant_body["user"] == "u-7"
     assert "orq" not in base_body and "user" not in base_body
-    assert tenant._connections is base._connections
+    assert tenant._resources is base._resources
 
 
 def test_with_options_validates_what_it_is_given(make_client):

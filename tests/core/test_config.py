@@ -121,7 +121,7 @@ def test_a_pickled_client_works_and_holds_no_connection(server):
     client.embed(["warm the pool"])
     clone = pickle.loads(pickle.dumps(client))
     assert clone.embed(["a"]).vectors == client.embed(["a"]).vectors
-    assert clone._connections is not client._connections
+    assert clone._resources is not client._resources
     assert server.requests[-1].headers["authorization"] == f"Bearer {KEY}"
 
 

@@ -6,8 +6,7 @@ import pytest
 from openai import BadRequestError, OpenAI
 
 from orq_embeddings.gateway import GatewayConfig
-
-from .conftest import SMALL, embed, error_of
+from tests.support.gateway_http import SMALL, embed, error_of
 
 AZURE_MESSAGE = "Too many inputs. The max number of inputs is 4."
 

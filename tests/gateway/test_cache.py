@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from orq_embeddings.gateway import CACHE_HEADER, ProviderFault
-
-from .conftest import COHERE, SMALL, embed
+from tests.support.gateway_http import COHERE, SMALL, embed
 
 CACHED = {"input": ["cache me"], "model": SMALL, "cache": {"type": "exact_match", "ttl": 60}}
 

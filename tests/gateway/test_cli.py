@@ -15,8 +15,7 @@ import pytest
 from orq_embeddings.cli import build_parser, main
 from orq_embeddings.gateway.command import config_from
 from tests.support.command_line import start_gateway, stop
-
-from .conftest import SMALL
+from tests.support.gateway_http import SMALL
 
 GATEWAY_FLAGS = [
     "--host",

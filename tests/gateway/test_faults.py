@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from orq_embeddings.gateway import FaultSet, GatewayConfig, ProviderFault, ResponseFault
-
-from .conftest import COHERE, HTTP, SMALL, embed, error_of
+from tests.support.gateway_http import COHERE, HTTP, SMALL, embed, error_of
 
 BODY = {"input": "x", "model": SMALL, "fallbacks": [{"model": COHERE}]}
 

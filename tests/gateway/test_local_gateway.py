@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from orq_embeddings.gateway import GatewayConfig, GatewayPool, LocalGateway, ProviderFault
-
-from .conftest import SMALL, embed
+from tests.support.gateway_http import SMALL, embed
 
 
 def test_picks_a_free_port_and_exposes_both_base_urls():

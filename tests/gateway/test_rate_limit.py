@@ -14,8 +14,7 @@ from orq_ai_sdk.models import APIDefaultError
 
 from orq_embeddings.gateway import GatewayConfig
 from orq_embeddings.gateway.rate_limit import RollingWindowLimiter, rate_key
-
-from .conftest import SMALL, embed, error_of
+from tests.support.gateway_http import SMALL, embed, error_of
 
 BODY = {"input": "hello", "model": SMALL}
 KEY_A = {"Authorization": "Bearer sk-alpha"}

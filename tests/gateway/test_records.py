@@ -9,8 +9,7 @@ import pytest
 
 from orq_embeddings.gateway import GatewayConfig, ProviderFault
 from orq_embeddings.gateway.request_log import REDACTED
-
-from .conftest import COHERE, SMALL, embed
+from tests.support.gateway_http import COHERE, SMALL, embed
 
 BODY = {"input": ["one", "two"], "model": SMALL}
 

@@ -16,8 +16,7 @@ from orq_embeddings.gateway.config import ORQ_BACKOFF_SECONDS
 from orq_embeddings.gateway.faults import FaultBook, FaultSet
 from orq_embeddings.gateway.routing import Router, RoutingFailure
 from orq_embeddings.gateway.validation import parse_request
-
-from .conftest import COHERE, LARGE, MISTRAL, SMALL, embed, embed_raw, error_of
+from tests.support.gateway_http import COHERE, LARGE, MISTRAL, SMALL, embed, embed_raw, error_of
 
 
 def attempts_of(gateway) -> list[tuple[str, int]]:

@@ -11,7 +11,7 @@ import pytest
 from openai import OpenAI
 from orq_ai_sdk import Orq
 
-from .conftest import COHERE, SMALL
+from tests.support.gateway_http import COHERE, SMALL
 
 
 @pytest.fixture

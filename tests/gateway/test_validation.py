@@ -9,8 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orq_embeddings.gateway import GatewayConfig, LocalGateway
-
-from .conftest import COHERE, SMALL, embed, embed_raw, error_of
+from tests.support.gateway_http import COHERE, SMALL, embed, embed_raw, error_of
 
 VALID = {"input": ["hello"], "model": SMALL}
 

@@ -6,8 +6,7 @@ import numpy as np
 
 from orq_embeddings.gateway import PRECOMPUTED_MODEL_ID
 from orq_embeddings.gateway.tokens import plural_stripped
-
-from .conftest import COHERE, MISTRAL, SMALL, embed, vectors_of
+from tests.support.gateway_http import COHERE, MISTRAL, SMALL, embed, vectors_of
 
 PASSAGES = [
     "Paris is the capital of France and its largest city.",

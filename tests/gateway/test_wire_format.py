@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from orq_embeddings.gateway import TRACE_ID_HEADER
-
-from .conftest import COHERE, HTTP, SMALL, embed, vectors_of
+from tests.support.gateway_http import COHERE, HTTP, SMALL, embed, vectors_of
 
 
 def test_answers_an_embeddings_list_with_one_indexed_item_per_input(gateway):

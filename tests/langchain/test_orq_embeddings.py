@@ -142,7 +142,7 @@ def test_with_orq_options_is_a_tenant_copy_sharing_the_pool(embeddings, server):
     assert "orq" not in base_body
     assert tenant.orq is not None
     assert tenant.orq.identity is not None
-    assert tenant.client._connections is embeddings.client._connections
+    assert tenant.client._resources is embeddings.client._resources
 
 
 def test_progress_bar_advances_per_batch_when_asked(server, capsys):

@@ -203,7 +203,7 @@ def test_with_orq_options_is_a_tenant_copy_sharing_the_pool(embed_model, server)
     tenant_body, base_body = server.bodies()
     assert tenant_body["orq"] == {"identity": {"id": "tenant-42"}}
     assert "orq" not in base_body
-    assert tenant.client._connections is embed_model.client._connections
+    assert tenant.client._resources is embed_model.client._resources
 
 
 @pytest.mark.parametrize("mistake", MISTAKES.values(), ids=MISTAKES.keys())

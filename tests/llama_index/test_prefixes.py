@@ -112,8 +112,7 @@ def test_each_side_has_its_own_collection_in_the_store(cached_model):
     store = cached_model.embeddings_cache
     cached_model.get_text_embedding("Mars is red")
     cached_model.get_query_embedding("Mars is red")
-    prefixes = cached_model.client.prefixes
     for side in ("query", "document"):
-        collection = f"embeddings.{prefixes.cache_namespace(side)}"
+        collection = f"embeddings.{cached_model.cache_namespace(side)}"
         assert list(store.get_all(collection)) == ["Mars is red"]
     assert store.get_all("embeddings") == {}

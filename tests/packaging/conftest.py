@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from .installs import ROOT
-
-
-@dataclass(frozen=True)
-class Distributions:
-    """What ``python -m build`` made: the sdist, and the wheel built from that sdist."""
-
-    wheel: Path
-    sdist: Path
+from .installs import ROOT, Distributions
 
 
 @pytest.fixture(scope="session")

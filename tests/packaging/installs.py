@@ -25,6 +25,14 @@ PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "v
 
 
 @dataclass(frozen=True)
+@dataclass(frozen=True)
+class Distributions:
+    """What ``python -m build`` made: the sdist, and the wheel built from that sdist."""
+
+    wheel: Path
+    sdist: Path
+
+
 class Install:
     """One way to install the distribution: its extras, and the Python it runs on.
 

@@ -13,8 +13,7 @@ import pytest
 
 from orq_embeddings import extras
 
-from .conftest import Distributions
-from .installs import ROOT, SUPPORTED_MINORS
+from .installs import ROOT, SUPPORTED_MINORS, Distributions
 
 pytestmark = pytest.mark.timeout(600)
 

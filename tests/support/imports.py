@@ -109,3 +109,35 @@ def cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
         if module not in index:
             visit(module)
     return sorted(found)
+
+
+def _type_checking_blocks(tree: ast.Module) -> set[int]:
+    """The ids of the nodes inside ``if TYPE_CHECKING:`` blocks (imports for type hints only)."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and (
+            (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
+            or (isinstance(node.test, ast.Attribute) and node.test.attr == "TYPE_CHECKING")
+        ):
+            for child in node.body:
+                inside.update(id(each) for each in ast.walk(child))
+    return inside
+
+
+def runtime_imports(path: Path, *, type_checking: bool = False) -> list[tuple[str, int]]:
+    """Each module a file imports and the line, relative imports resolved.
+
+    Imports under ``if TYPE_CHECKING:`` (type hints only, never run) are left out unless
+    ``type_checking``; lazy imports inside functions count, since they run.
+    """
+    tree = ast.parse(path.read_text(), str(path))
+    hints_only = set() if type_checking else _type_checking_blocks(tree)
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if id(node) in hints_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.append((_absolute(node, path), node.lineno))
+    return found
