@@ -345,7 +345,10 @@ class OtelRequestTrace(RequestTrace):
             return
         self._record(None, None, error)
         if self._recording:
-            self._span.set_attribute(names.ERROR_TYPE, error_type(error))
+            attributes: Attributes = {names.ERROR_TYPE: error_type(error)}
+            if isinstance(error, APIStatusError):
+                attributes[names.HTTP_RESPONSE_STATUS_CODE] = error.status_code
+            self._span.set_attributes(attributes)
             self._span.set_status(_status_of(error))
         # A response that could not be decoded ends when it arrived; a failed send, now.
         self._end(self._arrived or time.time_ns())
