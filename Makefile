@@ -51,8 +51,8 @@ notebooks: $(INSTALLED)
 	$(BIN)/python notebooks/execute.py
 
 ## bench: throughput against the clients users would otherwise pick and against measured floors;
-## the CLI's start-up time; a job against a 30-per-minute rate limit (a minute); all written to
-## benchmarks/RESULTS.md from the one run
+## what OpenTelemetry costs (none, the API alone, an SDK); the CLI's start-up time; a job against
+## a 30-per-minute rate limit (a minute); all written to benchmarks/RESULTS.md from the one run
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/run_all.py
 
