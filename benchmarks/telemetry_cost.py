@@ -59,15 +59,7 @@ CALLS = ("embed", "aembed")
 MIN_NOISE = 0.03
 
 #: Run first in a child that must not find OpenTelemetry, as if it were not installed.
-ABSENT = """
-import importlib.abc, sys
-class Absent(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "opentelemetry":
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-sys.meta_path.insert(0, Absent())
-"""
+ABSENT = 'import sys\nsys.modules["opentelemetry"] = None\n'
 #: Then runs this script as __main__.
 RUN_AS_MAIN = (
     f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
@@ -131,7 +123,11 @@ def child(setup: str, call: str, url: str, texts: int, batch_size: int | None) -
     sizing = {} if batch_size is None else {"batch_size": batch_size}
     client = OrqEmbeddingsClient(MODEL, base_url=f"{url}/v2/router", **sizing)
     measurement = measure(blocking(getattr(client, call)), corpus(texts))
-    loaded = sorted(name for name in sys.modules if name.split(".")[0] == "opentelemetry")
+    loaded = sorted(
+        name
+        for name, module in sys.modules.items()
+        if name.split(".")[0] == "opentelemetry" and module is not None
+    )
     print(json.dumps({"measurement": asdict(measurement), "loaded": loaded}))
 
 

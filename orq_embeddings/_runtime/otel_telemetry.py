@@ -30,10 +30,9 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate, trace
@@ -66,53 +65,63 @@ Attributes = dict[str, AttributeValue]
 # -- the tracer and instruments of the providers in force -----------------------------------------
 
 
-class _Tracing(NamedTuple):
-    provider: TracerProvider
-    tracer: Tracer
+Provider = TypeVar("Provider")
+Made = TypeVar("Made")
 
 
-class _Metrics(NamedTuple):
-    provider: MeterProvider
+class _PerProvider(Generic[Provider, Made]):
+    """What is made from a global provider, made again when the provider in force changes.
+
+    Args:
+        provider: the global provider now (a proxy until an application sets one).
+        make: what to make from it.
+    """
+
+    def __init__(self, provider: Callable[[], Provider], make: Callable[[Provider], Made]) -> None:
+        self._provider = provider
+        self._make = make
+        self._made: tuple[Provider, Made] | None = None
+
+    def __call__(self) -> Made:
+        provider = self._provider()
+        made = self._made
+        if made is None or made[0] is not provider:  # a race makes it twice: both are right
+            made = self._made = (provider, self._make(provider))
+        return made[1]
+
+
+class _Instruments(NamedTuple):
+    """The conventions' two client histograms."""
+
     duration: Histogram
     tokens: Histogram
 
 
-_tracing: _Tracing | None = None
-_metrics: _Metrics | None = None
-
-
-def _tracer() -> Tracer:
-    """The client's tracer from the global provider, made again when the provider changed."""
-    global _tracing
-    provider = trace.get_tracer_provider()
-    known = _tracing
-    if known is None or known.provider is not provider:
-        tracer = provider.get_tracer(names.SCOPE, __version__, schema_url=names.SCHEMA_URL)
-        known = _tracing = _Tracing(provider, tracer)
-    return known.tracer
-
-
-def _instruments() -> _Metrics:
-    """The conventions' two histograms from the global meter provider, made once per provider."""
-    global _metrics
-    provider = metrics.get_meter_provider()
-    known = _metrics
-    if known is None or known.provider is not provider:
-        meter = provider.get_meter(names.SCOPE, __version__, schema_url=names.SCHEMA_URL)
-        duration = meter.create_histogram(
+def _made_instruments(provider: MeterProvider) -> _Instruments:
+    meter = provider.get_meter(names.SCOPE, __version__, schema_url=names.SCHEMA_URL)
+    return _Instruments(
+        meter.create_histogram(
             names.OPERATION_DURATION,
             unit="s",
             description=names.OPERATION_DURATION_DESCRIPTION,
             explicit_bucket_boundaries_advisory=names.DURATION_BUCKETS,
-        )
-        tokens = meter.create_histogram(
+        ),
+        meter.create_histogram(
             names.TOKEN_USAGE,
             unit="{token}",
             description=names.TOKEN_USAGE_DESCRIPTION,
             explicit_bucket_boundaries_advisory=names.TOKEN_BUCKETS,
-        )
-        known = _metrics = _Metrics(provider, duration, tokens)
-    return known
+        ),
+    )
+
+
+def _made_tracer(provider: TracerProvider) -> Tracer:
+    return provider.get_tracer(names.SCOPE, __version__, schema_url=names.SCHEMA_URL)
+
+
+#: The client's tracer and instruments, from the global providers in force.
+_tracer = _PerProvider(trace.get_tracer_provider, _made_tracer)
+_instruments = _PerProvider(metrics.get_meter_provider, _made_instruments)
 
 
 # -- what errors are called ---------------------------------------------------------------------
@@ -191,12 +200,7 @@ class OtelCallTrace(CallTrace):
             self._attempts += attempts
             self._input_tokens += input_tokens
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def left(self, error: BaseException | None) -> None:
         if self.recording:
             with self._lock:
                 totals: Attributes = {
@@ -353,12 +357,7 @@ class OtelRequestTrace(RequestTrace):
         # A response that could not be decoded ends when it arrived; a failed send, now.
         self._end(self._arrived or time.time_ns())
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def left(self, error: BaseException | None) -> None:
         if error is not None:
             self.failed(error)
 

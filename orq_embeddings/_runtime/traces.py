@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urlsplit
 
+from typing_extensions import Self
+
 from .._wire.batching import Batch
 from .._wire.decoding import BatchEmbeddings
 from .._wire.inputs import EmbeddingInput
@@ -80,14 +82,11 @@ class TracedClient:
         )
 
 
-class RequestTrace:
-    """One request's trace, with its attempts; this one records nothing.
+class _Scope:
+    """A trace used as a context manager: ``with`` gives the trace, leaving it calls
+    :meth:`left` with the exception that ended the block, if any."""
 
-    Used as a context manager around sending the request: leaving it with an exception ends
-    the span with ``error.type``; leaving it normally hands the span on to :meth:`decoded`.
-    """
-
-    def __enter__(self) -> RequestTrace:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -96,7 +95,18 @@ class RequestTrace:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        return None
+        self.left(error)
+
+    def left(self, error: BaseException | None) -> None:
+        """The block is over; ``error`` ended it, or None."""
+
+
+class RequestTrace(_Scope):
+    """One request's trace, with its attempts; this one records nothing.
+
+    Used as a context manager around sending the request: leaving it with an exception ends
+    the span with ``error.type``; leaving it normally hands the span on to :meth:`decoded`.
+    """
 
     def attempt(self, headers: Mapping[str, str]) -> AbstractContextManager[Mapping[str, str]]:
         """Around one attempt's send: the headers to send (``headers`` plus the trace context)."""
@@ -115,22 +125,11 @@ class RequestTrace:
         """The request failed for good, or its response could not be decoded."""
 
 
-class CallTrace:
+class CallTrace(_Scope):
     """One call's trace: the parent of its requests' traces; this one records nothing.
 
-    Used as a context manager around the whole call.
+    Used as a context manager around the whole call: leaving it ends the call's span.
     """
-
-    def __enter__(self) -> CallTrace:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        return None
 
     def request(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> RequestTrace:
         """The trace of one request sending ``batch`` of ``inputs``."""

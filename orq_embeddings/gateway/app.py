@@ -51,7 +51,7 @@ from .request_log import CacheOutcome, GatewayLimit, RecordedRequest, redacted
 from .routing import Attempt, RoutingFailure
 from .success_body import TRUNCATED_BODY, embeddings_body
 from .tokens import count_tokens
-from .tracing import caller_trace_id, server_span
+from .tracing import answered, caller_trace_id, server_span
 from .validation import EmbeddingRequest, parse_request
 
 #: The local gateway's own cache header: ``hit`` or ``miss``, on requests that asked for the cache.
@@ -174,7 +174,8 @@ class GatewayApp:
                 response.headers[SPAN_ID_HEADER] = notes.span_id
                 response.headers.update(notes.rate_limit_headers)
                 await send_response(send, response.status, response.body, response.headers)
-            span.answered(
+            answered(
+                span,
                 response.status,
                 trace_id=notes.trace_id,
                 model=None if notes.request is None else notes.request.model,

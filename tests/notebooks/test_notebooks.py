@@ -162,4 +162,3 @@ def test_the_committed_notebook_is_what_make_notebooks_writes(executed, request,
     assert nbformat.writes(wall_clock_pictures_masked(reread)) == nbformat.writes(
         wall_clock_pictures_masked(nbformat.read(committed, as_version=4))
     ), f"{committed.name} holds outputs a run does not reproduce: run `make notebooks`, commit"
-
