@@ -165,7 +165,10 @@ class OtelCallTrace(CallTrace):
     ) -> None:
         self.client = client
         self.inputs = inputs
-        self.span = _tracer().start_span(f"orq_embeddings.embed {client.model}")
+        #: The tracer and instruments of the providers in force when the call started.
+        self.tracer = _tracer()
+        self.instruments = _instruments()
+        self.span = self.tracer.start_span(f"orq_embeddings.embed {client.model}")
         self.recording = self.span.is_recording()
         #: The context each request's span is started in: the caller's, with this span in it.
         self.context = trace.set_span_in_context(self.span)
@@ -220,7 +223,10 @@ class OtelCallTrace(CallTrace):
 
 
 def _end_unused(span: Span, end_time: int) -> None:
-    """End the span of a response nobody decoded (its call was given up first)."""
+    """End the span of a response nobody decoded (its call was given up first), as it arrived.
+
+    It records no metric: what the response said (the model, the tokens) was never read.
+    """
     span.end(end_time=end_time)
 
 
@@ -260,7 +266,7 @@ class OtelRequestTrace(RequestTrace):
         """Start the span at the first attempt, and work out the headers every attempt sends."""
         call = self._call
         self._started = time.time_ns()
-        span = self._span = _tracer().start_span(
+        span = self._span = call.tracer.start_span(
             f"{names.EMBEDDINGS_OPERATION} {call.client.model}",
             context=call.context,
             kind=SpanKind.CLIENT,
@@ -352,6 +358,8 @@ class OtelRequestTrace(RequestTrace):
             attributes: Attributes = {names.ERROR_TYPE: error_type(error)}
             if isinstance(error, APIStatusError):
                 attributes[names.HTTP_RESPONSE_STATUS_CODE] = error.status_code
+            if self._attempts > 1:
+                attributes[names.HTTP_REQUEST_RESEND_COUNT] = self._attempts - 1
             self._span.set_attributes(attributes)
             self._span.set_status(_status_of(error))
         # A response that could not be decoded ends when it arrived; a failed send, now.
@@ -376,7 +384,7 @@ class OtelRequestTrace(RequestTrace):
         attributes: Attributes = dict(self._call.request_attributes)
         if response_model is not None:
             attributes[names.GEN_AI_RESPONSE_MODEL] = response_model
-        instruments = _instruments()
+        instruments = self._call.instruments
         if input_tokens is not None:
             instruments.tokens.record(
                 input_tokens, {**attributes, names.GEN_AI_TOKEN_TYPE: names.INPUT_TOKEN_TYPE}

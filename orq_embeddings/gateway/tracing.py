@@ -3,7 +3,8 @@
 The caller's W3C ``traceparent`` is read here without OpenTelemetry (its format is fixed), so the
 request log names the caller's trace id whether or not OpenTelemetry is installed. With
 ``opentelemetry-api`` installed and an SDK configured in the gateway's process (in-process in a
-test or a notebook, or ``opentelemetry-instrument orq-embeddings gateway``), each embeddings
+test or a notebook, or ``opentelemetry-instrument orq-embeddings gateway`` with
+opentelemetry-distro), each embeddings
 request is a SERVER span in the caller's trace, continued from the headers by the global
 propagator, with what routing decided: cache hit or miss, each model attempt (first, retry or
 fallback) as an event, the model that served. Without the API nothing from OpenTelemetry is

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from orq_embeddings import AuthenticationError
+from orq_embeddings import AuthenticationError, ServerError
 from orq_embeddings.gateway import GatewayConfig, LocalGateway, ResponseFault
 from orq_embeddings.gateway.tokens import count_tokens
 from tests.support.surfaces import HASHING_64, KEY, MODEL, Call, Surface, core_client
@@ -135,6 +135,7 @@ def test_a_failed_call_has_error_type_on_its_spans(surface: Surface, orq_gateway
 
     [request] = otel.spans(REQUEST_SPAN)
     assert request.attributes["error.type"] == "AuthenticationError"
+    assert request.attributes["http.response.status_code"] == 401
     assert request.status.status_code.name == "ERROR"
     assert request.status.description == "AuthenticationError: HTTP 401"
     [call] = otel.spans(CALL_SPAN)
@@ -221,3 +222,20 @@ def test_every_request_span_ends_when_the_caller_stops_reading_the_batches(orq_g
     assert call.status.status_code.name == "UNSET"
     assert 2 <= len(otel.spans(REQUEST_SPAN)) < 6
     client.close()
+
+
+def test_a_request_that_fails_after_its_retries_is_one_error_span_with_an_event_per_retry(
+    surface: Surface, orq_gateway, otel
+):
+    orq_gateway.inject(ResponseFault(status=503))
+
+    with pytest.raises(ServerError):
+        surface.embed(Call(base_url=orq_gateway.base_url, max_retries=2), ["a passage"])
+
+    [span] = otel.spans(REQUEST_SPAN)
+    assert len(sent_by(span, orq_gateway.requests())) == 3
+    assert [event.attributes["orq_embeddings.retry.attempt"] for event in span.events] == [1, 2]
+    assert (span.attributes["error.type"], span.attributes["http.request.resend_count"]) == (
+        "ServerError",
+        2,
+    )
