@@ -10,6 +10,7 @@ from email.message import Message
 from email.parser import Parser
 
 import pytest
+from packaging.requirements import Requirement
 
 from orq_embeddings import extras
 
@@ -96,9 +97,13 @@ def test_developer_tools_are_not_a_published_extra(distributions):
 
 
 def test_the_otel_extra_brings_opentelemetrys_api_alone(distributions):
-    requirements = wheel_metadata(distributions).get_all("Requires-Dist")
-    otel = [r for r in requirements if r.endswith('extra == "otel"')]
-    assert otel == ['opentelemetry-api>=1.30; extra == "otel"']
+    requirements = map(Requirement, wheel_metadata(distributions).get_all("Requires-Dist"))
+    otel = [
+        f"{requirement.name}{requirement.specifier}"
+        for requirement in requirements
+        if requirement.marker is not None and requirement.marker.evaluate({"extra": "otel"})
+    ]
+    assert otel == ["opentelemetry-api>=1.30"]
 
 
 def test_tqdm_is_a_dependency_of_every_install(distributions):
