@@ -36,6 +36,7 @@ BENCHMARKS = {
         "--texts", "600", "--repeats", "1", "--latency", "0", "100", "--numpy-texts", "600",
         "--only", "OrqEmbeddingsClient", "OrqEmbeddings", "OpenAIEmbeddings",
     ),
+    "telemetry_cost.py": ("--texts", "300", "--small-texts", "40", "--repeats", "1"),
     "cli_startup.py": ("--runs", "1"),
     "rate_limits.py": ("--requests", "8", "--limit", "6", "--window", "1"),
 }  # fmt: skip

@@ -29,6 +29,8 @@ from typing_extensions import Unpack
 from ._runtime.batch_sender import BatchSender, Fetched
 from ._runtime.resources import SharedResources
 from ._runtime.retry import RetryBudget, RetryPolicy
+from ._runtime.telemetry import Telemetry
+from ._runtime.traces import TracedClient
 from ._transport.given_clients import refuse_pickling
 from ._validation import validated
 from ._version import __version__
@@ -183,6 +185,7 @@ class OrqEmbeddingsClient:
             async_sleep=async_sleep,
         )
         self.prefixes: Prefixes = config.text_prefixes
+        self._telemetry = Telemetry(_traced(settings, config))
 
     # -- copies, pickling, closing ---------------------------------------------------------
 
@@ -358,9 +361,10 @@ class OrqEmbeddingsClient:
         texts, batches = self._plan(inputs, prefix)
         checks = CallChecks(self.settings, on_batch)
         waits = RetryBudget(self.config.retry_wait_budget)
-        for fetched in self._sender.send_all(texts, batches, waits):
-            yield _accepted(checks, fetched, self._sender.decode(fetched))
-        checks.finish()
+        with self._telemetry.call(texts, batches) as trace:
+            for fetched in self._sender.send_all(texts, batches, waits, trace):
+                yield _accepted(checks, fetched, self._sender.decode(fetched))
+            checks.finish()
 
     async def _aiter_batches(
         self, inputs: Sequence[EmbeddingInput], prefix: TextPrefix, on_batch: OnBatch | None
@@ -369,9 +373,10 @@ class OrqEmbeddingsClient:
         texts, batches = self._plan(inputs, prefix)
         checks = CallChecks(self.settings, on_batch)
         waits = RetryBudget(self.config.retry_wait_budget)
-        async for fetched in self._sender.asend_all(texts, batches, waits):
-            yield _accepted(checks, fetched, await self._sender.adecode(fetched))
-        checks.finish()
+        with self._telemetry.call(texts, batches) as trace:
+            async for fetched in self._sender.asend_all(texts, batches, waits, trace):
+                yield _accepted(checks, fetched, await self._sender.adecode(fetched))
+            checks.finish()
 
     def _plan(
         self, inputs: Sequence[EmbeddingInput], prefix: TextPrefix
@@ -434,6 +439,18 @@ def _accepted(checks: CallChecks, fetched: Fetched, embeddings: BatchEmbeddings)
         fetched.failures,
         split=fetched.split,
         batch_limit=fetched.batch_limit,
+    )
+
+
+def _traced(settings: EmbeddingSettings, config: ClientConfig) -> TracedClient:
+    """What the client's spans say of it: the model, the server, the opt-in settings."""
+    return TracedClient.at(
+        config.base_url,
+        settings.model,
+        encoding_format=settings.encoding_format,
+        dimensions=settings.dimensions,
+        continue_trace_in_orq=config.otel_continue_trace_in_orq,
+        record_input_sizes=config.otel_record_input_sizes,
     )
 
 

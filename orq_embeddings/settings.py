@@ -40,6 +40,11 @@ The defaults, and why:
 - ``http_client`` and ``http_async_client`` unset: the client makes and owns its own pools. A
   given client is the caller's (see :mod:`._transport.given_clients`): never closed here, and
   its TLS and proxy settings are its own, so ``verify`` and ``proxy`` are refused beside it.
+- ``otel_continue_trace_in_orq`` off: ``orq=1`` in the W3C ``tracestate`` asks orq to continue
+  the caller's trace. orq's own SDK sends it, but orq does not document it, so it is opt-in.
+- ``otel_record_input_sizes`` off: an input's size can say something about its text (a short
+  query, a long contract), so spans carry counts of inputs by default and sizes only on request.
+  Text itself never goes on a span.
 """
 
 from __future__ import annotations
@@ -213,6 +218,24 @@ class ClientSettings(BaseModel):
         "client's own pool per event loop.",
     )
 
+    otel_continue_trace_in_orq: Annotated[
+        bool, CommandLine("add orq=1 to each request's W3C tracestate (undocumented by orq)")
+    ] = Field(
+        default=False,
+        examples=[True],
+        description="With an OpenTelemetry SDK, add orq=1 to the W3C tracestate of each request, "
+        "asking orq to continue the caller's trace as orq's own SDK does; orq does not "
+        "document it.",
+    )
+    otel_record_input_sizes: Annotated[
+        bool, CommandLine("put the inputs' byte sizes on the OpenTelemetry spans (never text)")
+    ] = Field(
+        default=False,
+        examples=[True],
+        description="Put the inputs' sizes in bytes (in all, and the largest) on each call's and "
+        "request's OpenTelemetry span; text is never recorded.",
+    )
+
     _check_preset = field_validator("prefixes")(check_preset_name)
     _check_verify = field_validator("verify")(check_verify)
     _check_proxy = field_validator("proxy")(check_proxy)
@@ -239,3 +262,5 @@ class ClientSettingsArgs(TypedDict, total=False):
     rate_limit_window: float
     http_client: SyncHttpClient | None
     http_async_client: AsyncHttpClient | None
+    otel_continue_trace_in_orq: bool
+    otel_record_input_sizes: bool

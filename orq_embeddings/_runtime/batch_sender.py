@@ -29,6 +29,7 @@ from .lookahead import LookAhead, runs_inline
 from .pacing import Start, await_start, wait_to_start
 from .resources import SharedResources
 from .retry import RetryBudget, RetryPolicy
+from .traces import NO_REQUEST_TRACE, CallTrace, RequestTrace
 
 logger = logging.getLogger("orq_embeddings")
 
@@ -49,6 +50,8 @@ class Fetched(NamedTuple):
     batch_limit: int | None = None
     #: Characters of text in the batch, when the pacer calibrates its token estimate on them.
     chars: int = 0
+    #: The request's span, ended once the response is decoded (see .traces).
+    trace: RequestTrace = NO_REQUEST_TRACE
 
 
 class BatchSender:
@@ -143,28 +146,30 @@ class BatchSender:
         inputs: Sequence[EmbeddingInput],
         batch: Batch,
         waits: RetryBudget,
+        trace: CallTrace,
         abandoned: threading.Event | None = None,
     ) -> list[Fetched]:
         """Send ``batch``, split in halves while the server refuses it for its size (a split
         is not a retry: see :mod:`.batch_splitting`); its parts' responses in order.
         ``abandoned`` is set when the call is given up, ending a wait to start (see pacing).
+        Each part sent is a request of ``trace`` (one span, however many attempts it takes).
         """
         split = self._split(batch)
         sent: list[Fetched] = []
         for part in split.parts():
-            with split.sending(part):
-                sent.append(self._send_part(inputs, part, waits, abandoned))
+            with split.sending(part), trace.request(inputs, part) as request:
+                sent.append(self._send_part(inputs, part, waits, request, abandoned))
         return _marked(sent, split)
 
     async def _asend(
-        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
+        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget, trace: CallTrace
     ) -> list[Fetched]:
         """Async :meth:`_send`."""
         split = self._split(batch)
         sent: list[Fetched] = []
         for part in split.parts():
-            with split.sending(part):
-                sent.append(await self._asend_part(inputs, part, waits))
+            with split.sending(part), trace.request(inputs, part) as request:
+                sent.append(await self._asend_part(inputs, part, waits, request))
         return _marked(sent, split)
 
     def _send_part(
@@ -172,6 +177,7 @@ class BatchSender:
         inputs: Sequence[EmbeddingInput],
         batch: Batch,
         waits: RetryBudget,
+        request: RequestTrace,
         abandoned: threading.Event | None,
     ) -> Fetched:
         """Post ``batch`` until it succeeds or the retry policy gives up; leave it undecoded.
@@ -192,19 +198,29 @@ class BatchSender:
                     start = wait_to_start(pacer, counted, abandoned, retry=attempt > 1)
                     response = None
                     try:
-                        response = transport.post(self._url, body, self._headers, self._timeout)
+                        with request.attempt(self._headers) as headers:
+                            response = transport.post(self._url, body, headers, self._timeout)
                     finally:
                         self._finished(start, response)
                 _log_response(batch, response)
                 self._reader.check(response)
-                return Fetched(batch, response, attempt, tuple(failures), chars=chars)
+                request.responded(response)
+                return Fetched(
+                    batch, response, attempt, tuple(failures), chars=chars, trace=request
+                )
             except OrqError as error:
-                self._sleep(self._delay_or_raise(error, attempt, batch, waits))
+                delay = self._delay_or_raise(error, attempt, batch, waits)
+                request.retrying(error, attempt, delay)
+                self._sleep(delay)
                 failures.append(error)
         raise AssertionError("unreachable")
 
     async def _asend_part(
-        self, inputs: Sequence[EmbeddingInput], batch: Batch, waits: RetryBudget
+        self,
+        inputs: Sequence[EmbeddingInput],
+        batch: Batch,
+        waits: RetryBudget,
+        request: RequestTrace,
     ) -> Fetched:
         """Async :meth:`_send_part`."""
         body = self._encode(inputs, batch)
@@ -218,16 +234,22 @@ class BatchSender:
                     start = await await_start(pacer, counted, retry=attempt > 1)
                     response = None
                     try:
-                        response = await loop.transport.post(
-                            self._url, body, self._headers, self._timeout
-                        )
+                        with request.attempt(self._headers) as headers:
+                            response = await loop.transport.post(
+                                self._url, body, headers, self._timeout
+                            )
                     finally:
                         self._finished(start, response)
                 _log_response(batch, response)
                 self._reader.check(response)
-                return Fetched(batch, response, attempt, tuple(failures), chars=chars)
+                request.responded(response)
+                return Fetched(
+                    batch, response, attempt, tuple(failures), chars=chars, trace=request
+                )
             except OrqError as error:
-                await self._async_sleep(self._delay_or_raise(error, attempt, batch, waits))
+                delay = self._delay_or_raise(error, attempt, batch, waits)
+                request.retrying(error, attempt, delay)
+                await self._async_sleep(delay)
                 failures.append(error)
         raise AssertionError("unreachable")
 
@@ -255,9 +277,14 @@ class BatchSender:
     def decode(self, fetched: Fetched) -> BatchEmbeddings:
         """The vectors of a successful response. A malformed one is final: it is not retried.
 
-        The usage it reports calibrates the pacer's token estimate.
+        The usage it reports calibrates the pacer's token estimate. The request's span ends here.
         """
-        embeddings = self._reader.vectors(fetched.response, fetched.batch, fetched.attempts)
+        try:
+            embeddings = self._reader.vectors(fetched.response, fetched.batch, fetched.attempts)
+        except BaseException as error:
+            fetched.trace.failed(error)
+            raise
+        fetched.trace.decoded(embeddings)
         if fetched.chars and embeddings.usage is not None:
             self._resources.pacer.calibrate(fetched.chars, embeddings.usage.total_tokens)
         return embeddings
@@ -269,19 +296,26 @@ class BatchSender:
         return self.decode(fetched)
 
     def send_all(
-        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: RetryBudget
+        self,
+        inputs: Sequence[EmbeddingInput],
+        batches: list[Batch],
+        waits: RetryBudget,
+        trace: CallTrace,
     ) -> Iterator[Fetched]:
-        """Send every batch, ``max_concurrency`` at a time, yielding responses in batch order."""
+        """Send every batch, ``max_concurrency`` at a time, yielding responses in batch order.
+
+        A worker thread is handed the call's ``trace``: it does not have the caller's context.
+        """
         if runs_inline(batches, self._max_concurrency):
             for batch in batches:
-                yield from self._send(inputs, batch, waits)
+                yield from self._send(inputs, batch, waits, trace)
             return
         executor = self._resources.executor()
         abandoned = threading.Event()
         window = LookAhead(
             batches,
             self._max_concurrency,
-            lambda batch: executor.submit(self._send, inputs, batch, waits, abandoned),
+            lambda batch: executor.submit(self._send, inputs, batch, waits, trace, abandoned),
         )
         try:
             while (head := window.head()) is not None:
@@ -294,18 +328,22 @@ class BatchSender:
                 future.cancel()
 
     async def asend_all(
-        self, inputs: Sequence[EmbeddingInput], batches: list[Batch], waits: RetryBudget
+        self,
+        inputs: Sequence[EmbeddingInput],
+        batches: list[Batch],
+        waits: RetryBudget,
+        trace: CallTrace,
     ) -> AsyncIterator[Fetched]:
         """Async :meth:`_send_all`: tasks on the running loop, awaited in batch order."""
         if runs_inline(batches, self._max_concurrency):
             for batch in batches:
-                for fetched in await self._asend(inputs, batch, waits):
+                for fetched in await self._asend(inputs, batch, waits, trace):
                     yield fetched
             return
         window = LookAhead(
             batches,
             self._max_concurrency,
-            lambda batch: asyncio.ensure_future(self._asend(inputs, batch, waits)),
+            lambda batch: asyncio.ensure_future(self._asend(inputs, batch, waits, trace)),
         )
         try:
             while (head := window.head()) is not None:

@@ -59,6 +59,9 @@ class DaemonThreadPool:
                     future.set_exception(error)
                 else:
                     future.set_result(result)
+                    # An idle thread holds nothing: a result nobody collects (its call was given
+                    # up) is freed now, not when this thread runs its next job.
+                    del result
             del work, future, function, args
             self._idle.release()
 

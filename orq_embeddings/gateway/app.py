@@ -51,6 +51,7 @@ from .request_log import CacheOutcome, GatewayLimit, RecordedRequest, redacted
 from .routing import Attempt, RoutingFailure
 from .success_body import TRUNCATED_BODY, embeddings_body
 from .tokens import count_tokens
+from .tracing import answered, caller_trace_id, server_span
 from .validation import EmbeddingRequest, parse_request
 
 #: The local gateway's own cache header: ``hit`` or ``miss``, on requests that asked for the cache.
@@ -93,6 +94,7 @@ class _Notes:
         identity = None if request is None else request.options.identity
         return RecordedRequest(
             trace_id=self.trace_id,
+            caller_trace_id=caller_trace_id(self.headers),
             path=path,
             headers=redacted(self.headers),
             body=self.body.decode("utf-8", "replace"),
@@ -160,17 +162,27 @@ class GatewayApp:
         self, scope: Scope, receive: Receive, send: Send, dialect: Dialect
     ) -> None:
         notes = _Notes(headers=request_headers(scope))
-        try:
-            response = await self._answer(scope, receive, dialect, notes)
-        except GatewayError as error:
-            response = _Response(error.status, error.body, dict(error.headers))
-        if response.drop:
-            await drop_connection(scope, receive)
-        else:
-            response.headers[TRACE_ID_HEADER] = notes.trace_id
-            response.headers[SPAN_ID_HEADER] = notes.span_id
-            response.headers.update(notes.rate_limit_headers)
-            await send_response(send, response.status, response.body, response.headers)
+        with server_span(scope["method"], scope["path"], notes.headers) as span:
+            try:
+                response = await self._answer(scope, receive, dialect, notes)
+            except GatewayError as error:
+                response = _Response(error.status, error.body, dict(error.headers))
+            if response.drop:
+                await drop_connection(scope, receive)
+            else:
+                response.headers[TRACE_ID_HEADER] = notes.trace_id
+                response.headers[SPAN_ID_HEADER] = notes.span_id
+                response.headers.update(notes.rate_limit_headers)
+                await send_response(send, response.status, response.body, response.headers)
+            answered(
+                span,
+                response.status,
+                trace_id=notes.trace_id,
+                model=None if notes.request is None else notes.request.model,
+                served_model=notes.served_model,
+                cache=notes.cache,
+                refused_by=notes.refused_by,
+            )
         identity = None if notes.request is None else notes.request.options.identity
         self.state.record(notes.recorded(scope["path"], response.status), identity)
 

@@ -48,6 +48,8 @@ class RecordedRequest(BaseModel):
         cache: ``"hit"`` or ``"miss"`` when the request asked for the cache.
         attempts: every call of a model, in order, with the status it answered.
         refused_by: the limit that refused the request, when one did.
+        caller_trace_id: the trace id of the W3C ``traceparent`` the request carried, when it
+            carried a valid one: the caller's OpenTelemetry trace.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -63,6 +65,7 @@ class RecordedRequest(BaseModel):
     cache: CacheOutcome | None = None
     attempts: tuple[Attempt, ...] = ()
     refused_by: GatewayLimit | None = None
+    caller_trace_id: str | None = None
 
     def body_json(self) -> Any:
         """The body parsed as JSON."""

@@ -24,6 +24,7 @@ from .catalogue import Catalogue, ModelSpec
 from .embedders import Embedder, embedder_for
 from .errors import GatewayError
 from .faults import FaultBook, ProviderFault
+from .tracing import AttemptKind, attempted
 from .validation import EmbeddingRequest
 from .vector_encoding import EncodedVector
 
@@ -171,15 +172,20 @@ class Router:
         policy: _Policy,
         attempts: list[Attempt],
     ) -> list[EncodedVector] | GatewayError:
-        """Call one model, retrying as the policy says; append every attempt to ``attempts``."""
+        """Call one model, retrying as the policy says; append every attempt to ``attempts``.
+
+        Each attempt is noted on the request's span too, as a first call, a retry or a fallback.
+        """
+        first_kind: AttemptKind = "fallback" if attempts else "first"
         for retry_number in range(policy.retry_count + 1):
             if retry_number:
                 await self._back_off(retry_number)
             result = await self._attempt(model, request, policy.call_timeout)
+            status = 200 if not isinstance(result, GatewayError) else result.status
+            attempts.append(Attempt(model=model.id, status=status))
+            attempted(model.id, status, "retry" if retry_number else first_kind)
             if not isinstance(result, GatewayError):
-                attempts.append(Attempt(model=model.id, status=200))
                 return result
-            attempts.append(Attempt(model=model.id, status=result.status))
             if result.status not in policy.retry_codes:
                 break
         return result

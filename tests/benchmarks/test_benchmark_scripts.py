@@ -41,6 +41,7 @@ def test_the_report_has_every_section_in_order(quick_report: str) -> None:
         "### CPU per million vectors (no added latency)",
         "### 100 ms added per request",
         "### The numpy path at scale",
+        "## Telemetry cost",
         "## CLI start-up",
         "## Rate limits: 8 requests against 6 per rolling 1 s (shortened: not the issue's)",
     ):
@@ -124,3 +125,14 @@ def _worktrees() -> set[str]:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return set(re.findall(r"^worktree (.+)$", listed.stdout, flags=re.MULTILINE))
+
+
+def test_every_row_of_the_telemetry_cost_is_judged(quick_report: str) -> None:
+    cost = quick_report.split("## Telemetry cost", 1)[1].split("\n## ", 1)[0]
+    judged = re.findall(r"^- (?:MET|NOT MET): (.+?) with the API and no SDK", cost, re.MULTILINE)
+    assert judged == [
+        "300 texts, default batches, embed",
+        "300 texts, default batches, aembed",
+        "40 texts, one per request, embed",
+        "40 texts, one per request, aembed",
+    ]

@@ -89,7 +89,7 @@ def test_the_bulk_command_offers_every_marked_setting():
     for name in marked_settings():
         assert flag_of(name) in flags, f"the bulk command has no {flag_of(name)}"
         value = example_of(name)
-        args = embed.parse_args(
-            ["in.txt", "-o", "out.npy", "--model", "m", flag_of(name), str(value)]
-        )
+        # A switch takes no value: --name sets True, --no-name False.
+        given = [flag_of(name)] if value is True else [flag_of(name), str(value)]
+        args = embed.parse_args(["in.txt", "-o", "out.npy", "--model", "m", *given])
         assert getattr(args, name) == value

@@ -10,6 +10,7 @@ from email.message import Message
 from email.parser import Parser
 
 import pytest
+from packaging.requirements import Requirement
 
 from orq_embeddings import extras
 
@@ -17,7 +18,16 @@ from .installs import ROOT, SUPPORTED_MINORS, Distributions
 
 pytestmark = pytest.mark.timeout(600)
 
-PUBLISHED_EXTRAS = {"speedups", "langchain", "llama-index", "gateway", "minilm", "parquet", "all"}
+PUBLISHED_EXTRAS = {
+    "speedups",
+    "langchain",
+    "llama-index",
+    "gateway",
+    "minilm",
+    "parquet",
+    "otel",
+    "all",
+}
 PACKAGES = {"orq_embeddings", "langchain_orq", "llama_index_orq", "orq_embeddings_demo"}
 
 
@@ -84,6 +94,16 @@ def test_developer_tools_are_not_a_published_extra(distributions):
     requirements = " ".join(metadata.get_all("Requires-Dist"))
     for tool in ("pytest", "ruff", "mypy", "ray", "twine"):
         assert tool not in requirements
+
+
+def test_the_otel_extra_brings_opentelemetrys_api_alone(distributions):
+    requirements = map(Requirement, wheel_metadata(distributions).get_all("Requires-Dist"))
+    otel = [
+        f"{requirement.name}{requirement.specifier}"
+        for requirement in requirements
+        if requirement.marker is not None and requirement.marker.evaluate({"extra": "otel"})
+    ]
+    assert otel == ["opentelemetry-api>=1.30"]
 
 
 def test_tqdm_is_a_dependency_of_every_install(distributions):

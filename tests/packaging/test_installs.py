@@ -1,8 +1,9 @@
 """The wheel installed as users install it, one extra at a time, each in a fresh venv.
 
 In each install: every ``--help`` works; what the install brings imports, and what it lacks
-raises (or exits 2 with) one line naming the ``pip install`` to run; and one real
-``orq-embeddings embed`` runs against a local gateway on 127.0.0.1.
+raises (or exits 2 with) one line naming the ``pip install`` to run; one real
+``orq-embeddings embed`` runs against a local gateway on 127.0.0.1; and a call imports
+OpenTelemetry's API only where ``[otel]`` brought it, and its SDK never.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ INSTALLS = [
     Install(("langchain",)),
     Install(("llama-index",)),
     Install(("gateway",)),
+    Install(("otel",)),
     Install(("all",)),
     # The core install on every other supported Python this machine has.
     *(Install(python=python) for python in other_pythons()),
@@ -158,3 +160,27 @@ def test_embed_writes_vectors_from_a_local_gateway(installed, gateway_url, tmp_p
     assert finished.returncode == 0, finished.stderr
     assert np.load(output).shape == (3, 1536)
     assert f"wrote 3 vectors of 1536 dimensions to {output}" in finished.stderr
+
+
+#: One call against a gateway; prints the OpenTelemetry modules the process has imported.
+OTEL_PROBE = """
+import json, sys
+from orq_embeddings import OrqEmbeddingsClient
+client = OrqEmbeddingsClient("openai/text-embedding-3-small", base_url=sys.argv[1])
+client.embed(["a text"])
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] == "opentelemetry")))
+"""
+
+
+def test_a_call_imports_opentelemetry_only_with_the_otel_extra_and_never_its_sdk(
+    installed, gateway_url
+):
+    finished = installed.run("python", "-c", OTEL_PROBE, f"{gateway_url}/v2/router")
+
+    assert finished.returncode == 0, finished.stderr
+    imported = json.loads(finished.stdout)
+    if installed.install.has("otel"):
+        assert "opentelemetry.trace" in imported
+        assert [name for name in imported if name.startswith("opentelemetry.sdk")] == []
+    else:
+        assert imported == []

@@ -12,19 +12,7 @@ import pytest
 from orq_embeddings.gateway import GatewayConfig, LocalGateway
 from tests.support.clients import RecordedWaits, embed, make_client, waits  # noqa: F401
 from tests.support.stage import Reference, Stage
-from tests.support.surfaces import HASHING_64, KEY, SURFACE_RUNNERS, Surface
-
-
-@pytest.fixture
-def orq_gateway_config() -> GatewayConfig:
-    """The suite's gateway wants the fake key, as orq.ai wants a real one."""
-    return GatewayConfig(api_key=KEY, models=(HASHING_64,))
-
-
-@pytest.fixture(params=list(SURFACE_RUNNERS))
-def surface(request: pytest.FixtureRequest) -> Surface:
-    run, records_waits = SURFACE_RUNNERS[request.param]
-    return Surface(request.param, run, records_waits)
+from tests.support.surfaces import HASHING_64, orq_gateway_config, surface  # noqa: F401
 
 
 @pytest.fixture(scope="session")

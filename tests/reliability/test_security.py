@@ -2,8 +2,9 @@
 
 A recognisable fake key is pushed through every surface and every way a call can end; nothing
 that any of them writes may contain it: exception messages (the whole chain, notes, traceback),
-log records of every logger at DEBUG, repr, str, dumps and ``to_dict``/``to_json``, LlamaIndex
-instrumentation events, spans and callback payloads, and the notebooks as committed. Then the
+log records of every logger at DEBUG, OpenTelemetry spans (the client's and the gateway's, with a
+real SDK), repr, str, dumps and ``to_dict``/``to_json``, LlamaIndex instrumentation events, spans
+and callback payloads, and the notebooks as committed. Then the
 ways the key could travel: plain http to another machine is refused, a redirect is never
 followed, and the gateway that checks keys refuses the wrong one and oversized requests without
 a 500.
@@ -41,7 +42,13 @@ from orq_embeddings import (
     RedirectError,
 )
 from orq_embeddings.gateway import GatewayConfig, ResponseFault
-from tests.support.leaks import every_log_record, everything_said_by, leaks, written_by
+from tests.support.leaks import (
+    every_log_record,
+    everything_said_by,
+    everything_said_by_spans,
+    leaks,
+    written_by,
+)
 from tests.support.scripted_server import (
     ScriptedServer,
     after,
@@ -84,6 +91,8 @@ class Ending:
     texts: list[str] = field(default_factory=lambda: TEXTS)
     max_retries: int = 0
     timeout: float = 1.0
+    #: Whether the call gets as far as sending (and so is traced).
+    sends: bool = True
 
 
 ENDINGS = [
@@ -101,13 +110,13 @@ ENDINGS = [
     Ending("is_reset_mid_body", scripted(reset_mid_body())),
     Ending("is_redirected", scripted(reply(307, b"", {"Location": "https://else.example/x"}))),
     Ending("finds_nothing_listening", nothing_listening()),
-    Ending("is_given_an_empty_text", gateway(), texts=["fine", ""]),
+    Ending("is_given_an_empty_text", gateway(), texts=["fine", ""], sends=False),
 ]
 
 
 @pytest.mark.parametrize("ending", ENDINGS, ids=lambda ending: ending.name)
-def test_the_key_is_in_no_error_or_log_record_of_a_call_that(
-    ending, surface: Surface, stage: Stage, every_log_record
+def test_the_key_is_in_no_error_log_record_or_span_of_a_call_that(
+    ending, surface: Surface, stage: Stage, every_log_record, otel
 ):
     call = Call(
         base_url=ending.provoke(stage), max_retries=ending.max_retries, timeout=ending.timeout
@@ -120,6 +129,9 @@ def test_the_key_is_in_no_error_or_log_record_of_a_call_that(
         written += everything_said_by(error)
 
     written += written_by(every_log_record)
+    spans = otel.spans()
+    written += everything_said_by_spans(spans)
+    assert bool(spans) == ending.sends  # a call that sent was traced: something to search
     assert leaks(written) == []
 
 

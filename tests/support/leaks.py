@@ -1,5 +1,7 @@
 """One home for secret-leak checks: the fake key every test uses, and what a test searches for it.
 
+Searched: errors (message, notes, chain), log records of every logger, and OpenTelemetry spans.
+
 The checks themselves live in tests/reliability/test_security.py; tests about other things that
 also make sure the key stays out (pickles, LlamaIndex events) import ``FAKE_KEY`` from here.
 """
@@ -8,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 #: A key recognisable anywhere it might leak to; no server outside the tests accepts it.
 FAKE_KEY = "sk-orq-FAKE-reliability-5e1f0c9a77"
@@ -68,3 +71,15 @@ def written_by(records: list[logging.LogRecord]) -> list[str]:
     """The records as a handler would write them: logger name, level and message."""
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
     return [formatter.format(record) for record in records]
+
+
+def everything_said_by_spans(spans: Iterable[Any]) -> list[str]:
+    """Everything finished OpenTelemetry spans say, as an exporter would send it: name,
+    attributes, events, links, status and resource (each span's JSON, and each value's repr)."""
+    said: list[str] = []
+    for span in spans:
+        said.append(span.to_json())
+        said += [repr(value) for value in (span.attributes or {}).values()]
+        for event in span.events:
+            said += [event.name, *(repr(value) for value in (event.attributes or {}).values())]
+    return said

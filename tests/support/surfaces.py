@@ -12,12 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import pytest
+
 from langchain_orq import OrqEmbeddings
 from llama_index_orq import OrqEmbedding
 from orq_embeddings import OrqEmbeddingsClient, RetryPolicy
 from orq_embeddings.adapter_base import SAME_NAMED_SETTINGS
 from orq_embeddings.config import DEFAULT_MAX_RESPONSE_BYTES
-from orq_embeddings.gateway import ModelSpec
+from orq_embeddings.gateway import GatewayConfig, ModelSpec
 from tests.support.clients import RecordedWaits
 from tests.support.leaks import FAKE_KEY
 
@@ -162,3 +164,18 @@ SURFACE_RUNNERS: dict[str, tuple[Callable[[Call, Texts, RecordedWaits], Vectors]
     "llama-index-sync": (_llama_index_sync, False),
     "llama-index-async": (_llama_index_async, False),
 }
+
+
+# Fixtures, imported by the conftest of each suite that runs on every surface.
+
+
+@pytest.fixture(params=list(SURFACE_RUNNERS))
+def surface(request: pytest.FixtureRequest) -> Surface:
+    run, records_waits = SURFACE_RUNNERS[request.param]
+    return Surface(request.param, run, records_waits)
+
+
+@pytest.fixture
+def orq_gateway_config() -> GatewayConfig:
+    """The suite's gateway wants the fake key, as orq.ai wants a real one."""
+    return GatewayConfig(api_key=KEY, models=(HASHING_64,))
