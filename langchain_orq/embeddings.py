@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.utils import from_env, secret_from_env
@@ -12,11 +12,14 @@ from orq_embeddings import OrqOptions
 from orq_embeddings.adapter_base import AdapterBase
 from orq_embeddings.config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_TIMEOUT
 
-from . import cache
+from . import cache, stores
 
 if TYPE_CHECKING:
     from langchain_classic.embeddings import CacheBackedEmbeddings
     from langchain_core.stores import ByteStore
+    from langchain_core.vectorstores import VectorStore
+
+    Store = TypeVar("Store", bound=VectorStore)
 
 
 class OrqEmbeddings(AdapterBase, Embeddings):
@@ -115,6 +118,12 @@ class OrqEmbeddings(AdapterBase, Embeddings):
         ```python
         tenant_embed = embed.with_orq_options(identity={"id": "tenant-42"}, name="search")
         ```
+
+    One index, one vector space (a store stamped with the model that built it):
+        ```python
+        store = embed.guard(Chroma("docs", embed, persist_directory="./chroma"))
+        # later, with another model of the same width: EmbeddingSpaceError, nothing mixed
+        ```
     """
 
     model: str
@@ -177,6 +186,31 @@ class OrqEmbeddings(AdapterBase, Embeddings):
     async def aembed_query(self, text: str) -> list[float]:
         """Async :meth:`embed_query`."""
         return await self.client.aembed_query(text)
+
+    def guard(self, store: Store, *, adopt: bool = False) -> Store:
+        """``store``, stamped with the vector space of these embeddings, or checked against it.
+
+        An empty store is stamped in its own persisted metadata; a stamped one must name this
+        space. Either way these embeddings are then bound to it (the ``space`` setting), so a
+        later response from another model (an orq fallback) raises instead of mixing spaces.
+        The space is the one bound, else that of the last response, else one probe request's.
+
+        Supported: ``Chroma`` (langchain-chroma), ``QdrantVectorStore`` (langchain-qdrant),
+        ``PGVector`` and ``PGVectorStore`` (langchain-postgres) and ``InMemoryVectorStore``;
+        :mod:`langchain_orq.stores` says where each keeps its stamp.
+
+        Args:
+            adopt: stamp a store that holds vectors but no stamp; give it only when those
+                vectors were made in this space.
+
+        Raises:
+            EmbeddingSpaceError: the store was built in another space (its stamp names it), its
+                stamp is damaged or newer than this version reads, or it holds unstamped
+                vectors and ``adopt`` is False. Nothing was written to it.
+            TypeError: a store of an unsupported class; the message lists the supported ones.
+        """
+        self._guarded(stores.stamped(store), adopt=adopt)
+        return store
 
     def cache_backed(
         self,

@@ -7,8 +7,8 @@ makes the client from the fields on first use and again whenever they differ fro
 made from; each adapter says only how its fields map onto the client's arguments. A client let go
 this way is closed once nothing shares it (see :mod:`._runtime.resources`).
 
-The glue both adapters need lives here once: the cache namespace of each side's vectors and the
-progress bar.
+The glue both adapters need lives here once: the cache namespace of each side's vectors, the
+progress bar, and the guard on a vector store (the adapters say how each store keeps its stamp).
 """
 
 from __future__ import annotations
@@ -24,12 +24,25 @@ from ._progress import ProgressBar, progress_bar
 from ._transport.given_clients import refuse_pickling
 from ._validation import configuration_error
 from .client import OrqEmbeddingsClient
+from .errors import EmbeddingSpaceError
 from .options import OrqOptions
 from .prefixes import Side
 from .settings import ClientSettings
+from .space import (
+    EmbeddingSpace,
+    StampedStore,
+    cache_namespace_of,
+    guard_store,
+    model_identity,
+    prefixes_label,
+    route_to,
+)
 
 if TYPE_CHECKING:
     from pydantic import ModelWrapValidatorHandler
+
+#: What guard() embeds to learn the space of these embeddings when no response has said it yet.
+SPACE_PROBE = "orq-embeddings: which vector space is this?"
 
 #: Client arguments both adapters expose as fields of the same name: the few each declares
 #: itself, and every field of ClientSettings, which they inherit. Each adapter adds the ones its
@@ -114,21 +127,54 @@ class AdapterBase(ClientSettings):
         return copy
 
     def cache_namespace(self, side: Side) -> str:
-        """The namespace of ``side``'s cached vectors, ``"<model>.512d.query.1a2b3c4d5e6f"``.
+        """The namespace of ``side``'s cached vectors: ``"<space>.query.1a2b3c4d5e6f"``.
 
-        Made of what decides the vectors: the model, the dimensions, the side and its prefix,
-        so a cache never serves a vector made with another of them (both adapters key their
-        caches by it). Letters, digits, dashes, underscores and dots only, so file-backed stores
-        take it in a key or a collection name.
+        Made of the vector space (:mod:`orq_embeddings.space`): the one these embeddings are
+        bound to, else the one their settings ask for (the model by its identity, the
+        dimensions asked for or ``native``, the prefix pair), then the side and its prefix. So
+        a cache never serves a vector made with another model, width or prefix (both adapters
+        key their caches by it), e.g. ``text-embedding-3-small.512d.none.query.1a2b3c4d5e6f``.
+        Letters, digits, dashes, underscores and dots only, so file-backed stores take it in a
+        key or a collection name.
         """
-        return f"{self._configured_space()}.{self.client.prefixes.cache_namespace(side)}"
-
-    def _configured_space(self) -> str:
-        """The vector space these settings ask for: the model and its dimensions."""
         client = self.client
-        model = client.settings.model.replace("/", "_")
-        dimensions = client.settings.dimensions
-        return f"{model}.{dimensions}d" if dimensions else model
+        space = client.space
+        if space is not None:
+            namespace = space.cache_namespace
+        else:
+            settings = client.settings
+            label = prefixes_label(client.prefixes)
+            namespace = cache_namespace_of(settings.model, settings.dimensions, label)
+        return f"{namespace}.{client.prefixes.cache_namespace(side)}"
+
+    # -- the guard on a vector store -----------------------------------------------------------
+
+    def _guarded(self, store: StampedStore, *, adopt: bool) -> EmbeddingSpace:
+        """Stamp ``store`` with these embeddings' space or check its stamp; then bind to it.
+
+        The space is the one bound, else that of the last call's response, else that of one
+        probe request. Once the store accepts it, the ``space`` setting holds it, so a later
+        response from another space (a fallback to another model) raises instead of mixing.
+
+        Raises:
+            EmbeddingSpaceError: the store's stamp names another space, is damaged or was
+                written by a newer version; it holds unstamped vectors and ``adopt`` is False.
+        """
+        client = self.client
+        space, served_by = client.space, ""
+        if space is None:
+            space = client.last_space or client.embed([SPACE_PROBE]).space
+            if space is None:
+                raise EmbeddingSpaceError(
+                    "the response to guard()'s probe did not name the model that served it, so "
+                    "the space of these embeddings cannot be known; nothing was changed in "
+                    f"{store.description}. Bind one with space='<model>:<dimensions>:<prefixes>'"
+                )
+            if space.model != model_identity(client.settings.model):
+                served_by = f", served by {route_to(space.model, client.settings)}"
+        guard_store(store, space, adopt=adopt, served_by=served_by)
+        self.space = space
+        return space
 
     @staticmethod
     def _progress_bar(
