@@ -30,7 +30,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Protocol
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Protocol
 
 from .errors import EmbeddingSpaceError
 from .options import EmbeddingSettings
@@ -481,6 +482,34 @@ def stamped_store(store: object, supported: Sequence[SupportedStore]) -> Stamped
         + ", ".join(entry.path for entry in supported)
         + " (and their subclasses)"
     )
+
+
+def store_internal(owner: object, name: str, library: str, purpose: str) -> Any:
+    """``owner.name``, a private name of a store library that a store module reads.
+
+    Where a store offers no public handle, its module reaches into private state through this,
+    so that a release that drops the name fails with a message saying which, not with an
+    AttributeError from deep inside the guard.
+
+    Args:
+        library: the distribution the name belongs to (``langchain-chroma``).
+        purpose: what the guard reads it for, completing "which guard() reads to ...".
+
+    Raises:
+        RuntimeError: the installed version of ``library`` has no such name.
+    """
+    try:
+        return getattr(owner, name)
+    except AttributeError:
+        try:
+            installed = f"{library} {version(library)}"
+        except PackageNotFoundError:
+            installed = library
+        owner_name = owner.__name__ if isinstance(owner, type) else type(owner).__qualname__
+        raise RuntimeError(
+            f"{installed} has no {owner_name}.{name}, which guard() reads to {purpose}; install "
+            "a version of it that orq-embeddings supports, or a newer orq-embeddings"
+        ) from None
 
 
 # -- a pgvector table, stamped in its comment --------------------------------------------------

@@ -16,8 +16,10 @@ from typing import Any
 
 from langchain_chroma import Chroma
 
-from orq_embeddings.space import STAMP_KEY, EmbeddingSpace
+from orq_embeddings.space import STAMP_KEY, EmbeddingSpace, store_internal
 
+_LIBRARY = "langchain-chroma"
+_PURPOSE = "keep the stamp in the collection's metadata"
 #: The metadata key chromadb refuses in ``modify``; its value lives in the configuration too.
 _DISTANCE_KEY = "hnsw:space"
 
@@ -28,8 +30,8 @@ class ChromaStamp:
     stamp_location = f"stamp in the collection's metadata, key {STAMP_KEY!r}"
 
     def __init__(self, store: Chroma) -> None:
-        self._collection: Any = store._collection
-        self._client: Any = store._client
+        self._collection: Any = store_internal(store, "_collection", _LIBRARY, _PURPOSE)
+        self._client: Any = store_internal(store, "_client", _LIBRARY, _PURPOSE)
         self.description = f"Chroma collection {self._collection.name!r}"
 
     def _metadata(self) -> dict[str, Any]:

@@ -18,7 +18,10 @@ from typing import Any
 import sqlalchemy
 from langchain_postgres import PGVectorStore
 
-from orq_embeddings.space import EmbeddingSpace, PgvectorTable
+from orq_embeddings.space import EmbeddingSpace, PgvectorTable, store_internal
+
+_LIBRARY = "langchain-postgres"
+_PURPOSE = "read and write the comment of the store's table"
 
 
 class PGVectorStoreStamp:
@@ -27,15 +30,15 @@ class PGVectorStoreStamp:
     stamp_location = "stamp in the table's comment"
 
     def __init__(self, store: PGVectorStore) -> None:
-        wrapped: Any = store._PGVectorStore__vs  # type: ignore[attr-defined]
-        engine: Any = store._engine
-        if engine._loop is None:
+        wrapped: Any = store_internal(store, "_PGVectorStore__vs", _LIBRARY, _PURPOSE)
+        engine: Any = store_internal(store, "_engine", _LIBRARY, _PURPOSE)
+        if store_internal(engine, "_loop", _LIBRARY, _PURPOSE) is None:
             raise TypeError(
                 "guard() runs its queries on the PGEngine's own event loop: make the engine "
                 "with PGEngine.from_connection_string, not PGEngine.from_engine"
             )
         self._pool = wrapped.engine
-        self._run = engine._run_as_sync
+        self._run = store_internal(engine, "_run_as_sync", _LIBRARY, _PURPOSE)
         self._table = PgvectorTable(
             wrapped.schema_name, wrapped.table_name, wrapped.embedding_column
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 from llama_index.vector_stores.qdrant import QdrantVectorStore
 
-from orq_embeddings.space import STAMP_KEY, EmbeddingSpace
+from orq_embeddings.space import STAMP_KEY, EmbeddingSpace, store_internal
 
 
 class QdrantStamp:
@@ -58,7 +58,13 @@ class QdrantStamp:
     def write_stamp(self, stamp: str, space: EmbeddingSpace) -> None:
         if not self._exists():
             # As the store's first add would make it, sized by the space rather than a vector.
-            self._store._create_collection(self._name, space.dimensions)
+            create = store_internal(
+                self._store,
+                "_create_collection",
+                "llama-index-vector-stores-qdrant",
+                "make a new collection as the store's first add would",
+            )
+            create(self._name, space.dimensions)
         self._client.update_collection(self._name, metadata={STAMP_KEY: stamp})
 
 

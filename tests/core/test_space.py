@@ -21,6 +21,7 @@ from orq_embeddings.space import (
     read_stamp,
     route_to,
     stamp_text,
+    store_internal,
 )
 
 SMALL = EmbeddingSpace("text-embedding-3-small", 1536)
@@ -343,3 +344,13 @@ def test_a_comment_of_somebody_elses_is_not_replaced():
     assert table.stamp_of("our catalogue of documents") is None
     with pytest.raises(EmbeddingSpaceError, match="has a comment of its own"):
         table.comment_statement(stamp_text(SMALL), "our catalogue of documents", "table docs")
+
+
+def test_a_private_name_a_store_library_dropped_is_named_with_the_library_and_its_version():
+    with pytest.raises(RuntimeError) as refused:
+        store_internal(object(), "_collection", "pytest", "keep the stamp in its metadata")
+    assert str(refused.value) == (
+        f"pytest {pytest.__version__} has no object._collection, which guard() reads to keep the "
+        "stamp in its metadata; install a version of it that orq-embeddings supports, or a newer "
+        "orq-embeddings"
+    )
