@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.utils import from_env, secret_from_env
@@ -11,15 +11,13 @@ from pydantic import ConfigDict, Field, SecretStr
 from orq_embeddings import OrqOptions
 from orq_embeddings.adapter_base import AdapterBase
 from orq_embeddings.config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_TIMEOUT
+from orq_embeddings.space import SupportedStore
 
 from . import cache, stores
 
 if TYPE_CHECKING:
     from langchain_classic.embeddings import CacheBackedEmbeddings
     from langchain_core.stores import ByteStore
-    from langchain_core.vectorstores import VectorStore
-
-    Store = TypeVar("Store", bound=VectorStore)
 
 
 class OrqEmbeddings(AdapterBase, Embeddings):
@@ -124,7 +122,13 @@ class OrqEmbeddings(AdapterBase, Embeddings):
         store = embed.guard(Chroma("docs", embed, persist_directory="./chroma"))
         # later, with another model of the same width: EmbeddingSpaceError, nothing mixed
         ```
+
+        `guard` takes `Chroma` (langchain-chroma), `QdrantVectorStore` (langchain-qdrant),
+        `PGVector` and `PGVectorStore` (langchain-postgres) and `InMemoryVectorStore`;
+        `langchain_orq.stores` says where each keeps its stamp.
     """
+
+    _supported_stores: ClassVar[tuple[SupportedStore, ...]] = stores.SUPPORTED
 
     model: str
     """orq model id, `provider/model`."""
@@ -186,31 +190,6 @@ class OrqEmbeddings(AdapterBase, Embeddings):
     async def aembed_query(self, text: str) -> list[float]:
         """Async :meth:`embed_query`."""
         return await self.client.aembed_query(text)
-
-    def guard(self, store: Store, *, adopt: bool = False) -> Store:
-        """``store``, stamped with the vector space of these embeddings, or checked against it.
-
-        An empty store is stamped in its own persisted metadata; a stamped one must name this
-        space. Either way these embeddings are then bound to it (the ``space`` setting), so a
-        later response from another model (an orq fallback) raises instead of mixing spaces.
-        The space is the one bound, else that of the last response, else one probe request's.
-
-        Supported: ``Chroma`` (langchain-chroma), ``QdrantVectorStore`` (langchain-qdrant),
-        ``PGVector`` and ``PGVectorStore`` (langchain-postgres) and ``InMemoryVectorStore``;
-        :mod:`langchain_orq.stores` says where each keeps its stamp.
-
-        Args:
-            adopt: stamp a store that holds vectors but no stamp; give it only when those
-                vectors were made in this space.
-
-        Raises:
-            EmbeddingSpaceError: the store was built in another space (its stamp names it), its
-                stamp is damaged or newer than this version reads, or it holds unstamped
-                vectors and ``adopt`` is False. Nothing was written to it.
-            TypeError: a store of an unsupported class; the message lists the supported ones.
-        """
-        self._guarded(stores.stamped(store), adopt=adopt)
-        return store
 
     def cache_backed(
         self,

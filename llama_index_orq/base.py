@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal
 
 import llama_index.core.instrumentation as instrument
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
@@ -23,14 +23,10 @@ from orq_embeddings.config import (
 )
 from orq_embeddings.prefixes import Side
 from orq_embeddings.results import float_lists
+from orq_embeddings.space import SupportedStore
 
 from . import stores
 from .side_cache import SideCollections
-
-if TYPE_CHECKING:
-    from llama_index.core.vector_stores.types import BasePydanticVectorStore
-
-    Store = TypeVar("Store", bound=BasePydanticVectorStore)
 
 dispatcher = instrument.get_dispatcher(__name__)
 
@@ -66,6 +62,11 @@ class OrqEmbedding(AdapterBase, BaseEmbedding):
     For asymmetric models, ``prefixes="e5"`` (or ``query_prefix`` / ``document_prefix``, also
     accepted as ``query_instruction`` / ``text_instruction``) marks queries and texts; with an
     ``embeddings_cache``, the two are cached apart (see :mod:`llama_index_orq.side_cache`).
+
+    ``guard(vector_store)`` stamps a ``QdrantVectorStore`` (llama-index-vector-stores-qdrant), a
+    ``PGVectorStore`` (llama-index-vector-stores-postgres) or the default ``SimpleVectorStore``
+    (persist its StorageContext after guarding) with this model's vector space, or checks the
+    stamp it has, and binds this model to it (see :mod:`llama_index_orq.stores`).
 
     Examples:
         ```python
@@ -114,6 +115,8 @@ class OrqEmbedding(AdapterBase, BaseEmbedding):
 
     # A key passed as the wrong type must not be echoed in the validation error.
     model_config = ConfigDict(hide_input_in_errors=True)
+
+    _supported_stores: ClassVar[tuple[SupportedStore, ...]] = stores.SUPPORTED
 
     @model_validator(mode="before")
     @classmethod
@@ -171,34 +174,6 @@ class OrqEmbedding(AdapterBase, BaseEmbedding):
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return (await self.client.aembed(texts)).vectors
-
-    # -- one index, one vector space ---------------------------------------------------------
-
-    def guard(self, vector_store: Store, *, adopt: bool = False) -> Store:
-        """``vector_store``, stamped with the vector space of this model, or checked against it.
-
-        An empty store is stamped in its own persisted metadata; a stamped one must name this
-        space. Either way this model is then bound to it (the ``space`` setting), so a later
-        response from another model (an orq fallback) raises instead of mixing spaces. The
-        space is the one bound, else that of the last response, else one probe request's.
-
-        Supported: ``QdrantVectorStore`` (llama-index-vector-stores-qdrant), ``PGVectorStore``
-        (llama-index-vector-stores-postgres) and the default ``SimpleVectorStore`` (persist its
-        StorageContext after guarding); :mod:`llama_index_orq.stores` says where each keeps
-        its stamp.
-
-        Args:
-            adopt: stamp a store that holds vectors but no stamp; give it only when those
-                vectors were made in this space.
-
-        Raises:
-            EmbeddingSpaceError: the store was built in another space (its stamp names it), its
-                stamp is damaged or newer than this version reads, or it holds unstamped
-                vectors and ``adopt`` is False. Nothing was written to it.
-            TypeError: a store of an unsupported class; the message lists the supported ones.
-        """
-        self._guarded(stores.stamped(vector_store), adopt=adopt)
-        return vector_store
 
     # -- the cache, one side at a time -------------------------------------------------------
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import PrivateAttr, ValidationError, model_validator
 from typing_extensions import Self
@@ -29,13 +29,13 @@ from .options import OrqOptions
 from .prefixes import Side
 from .settings import ClientSettings
 from .space import (
-    EmbeddingSpace,
-    StampedStore,
+    SupportedStore,
     cache_namespace_of,
     guard_store,
     model_identity,
     prefixes_label,
     route_to,
+    stamped_store,
 )
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 #: What guard() embeds to learn the space of these embeddings when no response has said it yet.
 SPACE_PROBE = "orq-embeddings: which vector space is this?"
+#: Any vector store: guard() hands back the one it was given.
+Store = TypeVar("Store")
 
 #: Client arguments both adapters expose as fields of the same name: the few each declares
 #: itself, and every field of ClientSettings, which they inherit. Each adapter adds the ones its
@@ -66,6 +68,9 @@ class AdapterBase(ClientSettings):
     """
 
     orq: OrqOptions | None = None
+
+    #: The vector stores guard() can stamp, each with the adapter module that says how.
+    _supported_stores: ClassVar[tuple[SupportedStore, ...]] = ()
 
     _client: OrqEmbeddingsClient = PrivateAttr()
     _client_made_from: dict[str, Any] = PrivateAttr(default_factory=dict)
@@ -149,17 +154,28 @@ class AdapterBase(ClientSettings):
 
     # -- the guard on a vector store -----------------------------------------------------------
 
-    def _guarded(self, store: StampedStore, *, adopt: bool) -> EmbeddingSpace:
-        """Stamp ``store`` with these embeddings' space or check its stamp; then bind to it.
+    def guard(self, store: Store, *, adopt: bool = False) -> Store:
+        """``store``, stamped with the vector space of these embeddings, or checked against it.
 
-        The space is the one bound, else that of the last call's response, else that of one
-        probe request. Once the store accepts it, the ``space`` setting holds it, so a later
-        response from another space (a fallback to another model) raises instead of mixing.
+        An empty store is stamped in its own persisted metadata; a stamped one must have been
+        built in this space. Either way these embeddings are then bound to it (the ``space``
+        setting), so a later response from another model (an orq fallback) raises instead of
+        mixing spaces. The space is the one bound, else that of the last response, else that of
+        one probe request. Which stores each adapter supports, and where each keeps its stamp:
+        its ``stores`` package (:mod:`langchain_orq.stores`, :mod:`llama_index_orq.stores`).
+
+        Args:
+            store: a vector store of the adapter's framework, as built by the user.
+            adopt: stamp a store that holds vectors but no stamp; give it only when those
+                vectors were made in this space.
 
         Raises:
-            EmbeddingSpaceError: the store's stamp names another space, is damaged or was
-                written by a newer version; it holds unstamped vectors and ``adopt`` is False.
+            EmbeddingSpaceError: the store was built in another space (its stamp names it), its
+                stamp is damaged or newer than this version reads, or it holds unstamped
+                vectors and ``adopt`` is False. Nothing was written to it.
+            TypeError: a store of an unsupported class; the message lists the supported ones.
         """
+        stamped = stamped_store(store, self._supported_stores)
         client = self.client
         space, served_by = client.space, ""
         if space is None:
@@ -168,13 +184,14 @@ class AdapterBase(ClientSettings):
                 raise EmbeddingSpaceError(
                     "the response to guard()'s probe did not name the model that served it, so "
                     "the space of these embeddings cannot be known; nothing was changed in "
-                    f"{store.description}. Bind one with space='<model>:<dimensions>:<prefixes>'"
+                    f"{stamped.description}. Bind one with "
+                    "space='<model>:<dimensions>:<prefixes>'"
                 )
             if space.model != model_identity(client.settings.model):
                 served_by = f", served by {route_to(space.model, client.settings)}"
-        guard_store(store, space, adopt=adopt, served_by=served_by)
+        guard_store(stamped, space, adopt=adopt, served_by=served_by)
         self.space = space
-        return space
+        return store
 
     @staticmethod
     def _progress_bar(

@@ -362,7 +362,13 @@ def read_stamp(text: object, where: str) -> EmbeddingSpace:
 
 
 class StampedStore(Protocol):
-    """One vector store as the guard sees it; the adapters implement it, one module per store."""
+    """One vector store as the guard sees it; the adapters implement it, one module per store.
+
+    The decision is :func:`guard_store`'s; a store's module says only where the store keeps the
+    stamp, how many vectors it holds and how wide they are. A module that must reach into its
+    library's private state does it there alone, through :func:`store_internal`, and tests/stores
+    checks that the state is still where it reads it.
+    """
 
     @property
     def description(self) -> str:

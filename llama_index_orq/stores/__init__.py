@@ -1,17 +1,13 @@
-"""Where each LlamaIndex vector store keeps the vector-space stamp: one module per store.
+"""The LlamaIndex vector stores :meth:`llama_index_orq.OrqEmbedding.guard` stamps, one module each.
 
-:meth:`llama_index_orq.OrqEmbedding.guard` finds the module for a store here. The guard's logic
-(stamp an empty store, check a stamped one, refuse to adopt unstamped vectors) is the core's,
-:func:`orq_embeddings.space.guard_store`; each module says only where its store keeps the stamp,
-how many vectors it holds and how wide they are. A module that must reach into its library's
-private state does it there and nowhere else, and tests/stores checks that state is still there.
-
-No store library is imported until a store of it is guarded.
+A module says where its store keeps the stamp, how many vectors it holds and how wide they are
+(:class:`orq_embeddings.space.StampedStore`); the rest is the core's. No store library is imported
+before a store of it is guarded.
 """
 
 from __future__ import annotations
 
-from orq_embeddings.space import StampedStore, SupportedStore, stamped_store
+from orq_embeddings.space import SupportedStore
 
 #: The stores guard() supports, by the class users import.
 SUPPORTED = (
@@ -25,12 +21,3 @@ SUPPORTED = (
         "llama_index.core.vector_stores.SimpleVectorStore", "llama_index_orq.stores.simple"
     ),
 )
-
-
-def stamped(store: object) -> StampedStore:
-    """``store`` as the guard sees it.
-
-    Raises:
-        TypeError: a store of another class; the message lists the supported ones.
-    """
-    return stamped_store(store, SUPPORTED)

@@ -15,7 +15,15 @@ from langchain_orq import OrqEmbeddings
 from orq_embeddings import EmbeddingSpace, EmbeddingSpaceError
 from orq_embeddings.space import STAMP_KEY
 from tests.support.space_gateways import space_urls  # noqa: F401
-from tests.support.space_scenarios import ANSWER, MODEL, PASSAGES, SCENARIOS, STAMP, build, outcome
+from tests.support.space_scenarios import (
+    MODEL,
+    PASSAGES,
+    SCENARIOS,
+    STAMP,
+    build,
+    ends_as_expected,
+    outcome,
+)
 from tests.support.store_homes import InMemoryHome
 
 SMALL = EmbeddingSpace("text-embedding-3-small", 1536)
@@ -31,15 +39,7 @@ def built(space_urls):  # noqa: F811
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_every_scenario_ends_as_for_a_persisted_store(built, space_urls, scenario):  # noqa: F811
     ended = outcome(built, OrqEmbeddings, space_urls, scenario)
-    if scenario in ("same", "fallback-to-same"):
-        assert ended == f"answered {ANSWER}"
-    elif scenario == "fallback-to-other":
-        assert "the client is bound to text-embedding-3-small:1536:none" in ended
-    else:
-        assert ended.startswith(
-            "refused EmbeddingSpaceError: this InMemoryVectorStore was built in "
-            "text-embedding-3-small:1536:none, but these embeddings make "
-        )
+    assert ends_as_expected(ended, scenario, "this InMemoryVectorStore"), ended
     assert built.stamp() == STAMP
 
 

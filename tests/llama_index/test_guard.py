@@ -21,7 +21,15 @@ from llama_index_orq import OrqEmbedding
 from llama_index_orq.stores.simple import RESERVED_KEY
 from orq_embeddings import EmbeddingSpace, EmbeddingSpaceError
 from tests.support.space_gateways import space_urls  # noqa: F401
-from tests.support.space_scenarios import ANSWER, MODEL, PASSAGES, SCENARIOS, STAMP, build, outcome
+from tests.support.space_scenarios import (
+    MODEL,
+    PASSAGES,
+    SCENARIOS,
+    STAMP,
+    build,
+    ends_as_expected,
+    outcome,
+)
 from tests.support.store_homes import SimpleHome
 
 SMALL = EmbeddingSpace("text-embedding-3-small", 1536)
@@ -37,15 +45,7 @@ def built(space_urls, tmp_path_factory):  # noqa: F811
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_every_scenario_ends_as_in_a_fresh_process(built, space_urls, scenario):  # noqa: F811
     ended = outcome(built, OrqEmbedding, space_urls, scenario)
-    if scenario in ("same", "fallback-to-same"):
-        assert ended == f"answered {ANSWER}"
-    elif scenario == "fallback-to-other":
-        assert "the client is bound to text-embedding-3-small:1536:none" in ended
-    else:
-        assert ended.startswith(
-            "refused EmbeddingSpaceError: this SimpleVectorStore was built in "
-            "text-embedding-3-small:1536:none, but these embeddings make "
-        )
+    assert ends_as_expected(ended, scenario, "this SimpleVectorStore"), ended
     assert built.stamp() == STAMP
 
 

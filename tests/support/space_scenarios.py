@@ -57,6 +57,33 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "orq": {"fallbacks": [{"model": "azure/text-embedding-3-small"}]},
     },
 }
+#: How each scenario ends, ``{store}`` standing for the store's description: the whole outcome
+#: for an answer, its start for a refusal.
+ENDINGS: dict[str, str] = {
+    "same": "answered {answer}",
+    "swap": (
+        "refused EmbeddingSpaceError: {store} was built in text-embedding-3-small:1536:none, "
+        "but these embeddings make text-embedding-3-large:1536:none. Vectors of two spaces in "
+        "one index give wrong search results without any error, so nothing was added or "
+        "queried. Go back to the model that built it (model text-embedding-3-small, 1536 "
+        "dimensions, no prefixes), or rebuild it with these embeddings."
+    ),
+    "other-width": (
+        "refused EmbeddingSpaceError: {store} was built in text-embedding-3-small:1536:none, "
+        "but these embeddings make embed-english-v3.0:1024:none."
+    ),
+    "fallback-to-other": (
+        "refused EmbeddingSpaceError: batch 1 of 1 (inputs 0-0): the client is bound to "
+        "text-embedding-3-small:1536:none, but text-embedding-3-large:1536:none served this "
+        "batch, routed there by orq.fallbacks[0] (openai/text-embedding-3-large)"
+    ),
+    "fallback-to-other-at-guard": (
+        "refused EmbeddingSpaceError: {store} was built in text-embedding-3-small:1536:none, "
+        "but these embeddings make text-embedding-3-large:1536:none, served by "
+        "orq.fallbacks[0] (openai/text-embedding-3-large)."
+    ),
+    "fallback-to-same": "answered {answer}",
+}
 #: Scenarios whose primary is down before the guard, or only after it.
 DOWN_BEFORE_GUARD = {"fallback-to-other-at-guard"}
 DOWN_AFTER_GUARD = {"fallback-to-other", "fallback-to-same"}
@@ -123,3 +150,9 @@ def every_outcome(home: Home, make: Callable[..., Any], urls: Urls) -> dict[str,
         found[scenario] = outcome(home, make, urls, scenario)
     found["stamp after"] = home.stamp()
     return found
+
+
+def ends_as_expected(ended: str, scenario: str, store: str) -> bool:
+    """Whether ``ended`` is how ``scenario`` ends for the store described as ``store``."""
+    expected = ENDINGS[scenario].format(store=store, answer=ANSWER)
+    return ended == expected if expected.startswith("answered") else ended.startswith(expected)

@@ -76,7 +76,7 @@ class ChromaHome(LangChainHome):
         return metadata.get(STAMP_KEY)
 
 
-class QdrantHome(LangChainHome):
+class QdrantFolder:
     """Qdrant local mode: one client per process holds the folder's lock."""
 
     def __init__(self, path: str, name: str) -> None:
@@ -85,23 +85,26 @@ class QdrantHome(LangChainHome):
         self.name = name
         self.client = QdrantClient(path=path)
 
+    def stamp(self) -> object | None:
+        if not self.client.collection_exists(self.name):
+            return None
+        return (self.client.get_collection(self.name).config.metadata or {}).get(STAMP_KEY)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class QdrantHome(QdrantFolder, LangChainHome):
     def store(self, embeddings: Any) -> Any:
         from langchain_qdrant import QdrantVectorStore
         from qdrant_client.models import Distance, VectorParams
 
         if not self.client.collection_exists(self.name):
-            self.client.create_collection(
-                self.name, VectorParams(size=WIDTH, distance=Distance.COSINE)
-            )
+            params = VectorParams(size=WIDTH, distance=Distance.COSINE)
+            self.client.create_collection(self.name, params)
         return QdrantVectorStore(
             client=self.client, collection_name=self.name, embedding=embeddings
         )
-
-    def stamp(self) -> object | None:
-        return (self.client.get_collection(self.name).config.metadata or {}).get(STAMP_KEY)
-
-    def close(self) -> None:
-        self.client.close()
 
 
 class PGVectorHome(LangChainHome):
@@ -195,25 +198,11 @@ class LlamaIndexHome:
         pass
 
 
-class LlamaQdrantHome(LlamaIndexHome):
-    def __init__(self, path: str, name: str) -> None:
-        from qdrant_client import QdrantClient
-
-        self.name = name
-        self.client = QdrantClient(path=path)
-
+class LlamaQdrantHome(QdrantFolder, LlamaIndexHome):
     def store(self, embeddings: Any) -> Any:
         from llama_index.vector_stores.qdrant import QdrantVectorStore
 
         return QdrantVectorStore(client=self.client, collection_name=self.name)
-
-    def stamp(self) -> object | None:
-        if not self.client.collection_exists(self.name):
-            return None
-        return (self.client.get_collection(self.name).config.metadata or {}).get(STAMP_KEY)
-
-    def close(self) -> None:
-        self.client.close()
 
 
 class LlamaPostgresHome(LlamaIndexHome):
