@@ -17,7 +17,6 @@ The attempt in progress is found through a thread-local: urllib3 runs in the cal
 from __future__ import annotations
 
 import contextlib
-import http.client
 import socket
 import threading
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .deadlines import shut_down
 from .failures import timeout_progress
+from .internals import InformationalSkippingResponse
 
 _current = threading.local()
 
@@ -92,23 +92,19 @@ def current_attempt() -> Attempt | None:
     return getattr(_current, "attempt", None)
 
 
-class FinalResponse(http.client.HTTPResponse):
-    """An http.client response that skips every informational (1xx) response but 101."""
+class FinalResponse(InformationalSkippingResponse):
+    """The response of a reporting connection: 1xx skipped (see :mod:`.internals`), the first
+    response byte and complete headers reported to the attempt, and a connection that holds
+    bytes beyond its response shut down rather than pooled."""
 
     def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
         super().__init__(sock, *args, **kwargs)
         self._orq_sock = sock
 
-    def _read_status(self) -> tuple[str, int, str]:
+    def status_line_arriving(self) -> None:
         attempt = current_attempt()
-        while True:
-            if attempt is not None and not attempt.response_started and self.fp.peek(1):
-                attempt.response_started = True
-            version, status, reason = super()._read_status()  # type: ignore[misc]
-            if status in (100, 101) or not 100 <= status < 200:
-                # 100 is skipped by http.client itself; 101 switches protocols.
-                return version, status, reason
-            http.client._read_headers(self.fp)  # type: ignore[attr-defined]
+        if attempt is not None and not attempt.response_started and self.fp.peek(1):
+            attempt.response_started = True
 
     def begin(self) -> None:
         super().begin()
@@ -116,11 +112,10 @@ class FinalResponse(http.client.HTTPResponse):
         if attempt is not None:
             attempt.headers_complete = True
 
-    def _close_conn(self) -> None:
+    def releasing_connection(self) -> None:
         if self.fp is not None and _bytes_waiting(self.fp, self._orq_sock):
             # More than the response said it had: never let the next request read it.
             shut_down(self._orq_sock)
-        super()._close_conn()  # type: ignore[misc]
 
 
 def _bytes_waiting(fp: Any, sock: socket.socket) -> bool:

@@ -25,6 +25,8 @@ EXIT_INTERRUPTED = 130
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Give ``embed`` its flags (see :mod:`orq_embeddings.cli`)."""
+    flags = _FlagsBySetting(parser)
+    flag = flags.add
     parser.description = (
         "Embed every row of INPUT and write the vectors, in input order, to OUTPUT. "
         "Finished work is saved as it completes (in OUTPUT.checkpoint/): after Ctrl-C, a "
@@ -32,68 +34,60 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "settings is refused while rows are saved; --restart discards them). Rows with no "
         f"text are reported by line number and skipped. The API key is read from {API_KEY_ENV}."
     )
-    parser.add_argument(
-        "input", type=Path, help="a .txt (one text a line), .jsonl or .parquet file"
-    )
-    parser.add_argument(
+    flag("input", type=Path, help="a .txt (one text a line), .jsonl or .parquet file")
+    flag(
         "-o",
         "--output",
         type=Path,
         required=True,
         help="a .npy (ids beside it in .ids.json), .jsonl or .parquet file",
     )
-    parser.add_argument(
-        "--model", required=True, help="orq model id, e.g. openai/text-embedding-3-small"
-    )
-    parser.add_argument("--dimensions", type=int, help="shorten vectors to this length")
-    parser.add_argument(
+    flag("--model", required=True, help="orq model id, e.g. openai/text-embedding-3-small")
+    flag("--dimensions", type=int, help="shorten vectors to this length")
+    flag(
         "--orq",
         type=_json_object,
         metavar="JSON",
         help="orq routing, cache and identity options, as JSON "
         '(or @file.json), e.g. \'{"cache": {"ttl": 3600}}\'',
     )
-    parser.add_argument(
+    flag(
         "--text-field",
         default="text",
         help="the field holding the text in .jsonl/.parquet (default: text)",
     )
-    parser.add_argument(
-        "--id-field", help="the field holding the row id (default: the line number)"
-    )
-    parser.add_argument(
-        "--base-url", help=f"orq base URL (default: ${BASE_URL_ENV}, else orq.ai's router)"
-    )
-    parser.add_argument(
+    flag("--id-field", help="the field holding the row id (default: the line number)")
+    flag("--base-url", help=f"orq base URL (default: ${BASE_URL_ENV}, else orq.ai's router)")
+    flag(
         "--batch-size",
         type=int,
         default=DEFAULT_BATCH_SIZE,
         help=f"texts per request (default: {DEFAULT_BATCH_SIZE})",
     )
-    add_setting_flags(parser)
-    parser.add_argument(
+    add_setting_flags(flag)
+    flag(
         "--chunk-rows",
         type=int,
         default=DEFAULT_CHUNK_ROWS,
         help=f"rows saved together in the checkpoint (default: {DEFAULT_CHUNK_ROWS})",
     )
-    parser.add_argument(
+    flag(
         "--strict",
         action="store_true",
         help="fail, embedding nothing, if any row cannot be embedded",
     )
-    parser.add_argument(
+    flag(
         "--restart",
         action="store_true",
         help="discard the rows saved by an earlier run (of this or another job) and start over",
     )
-    parser.add_argument(
+    flag(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="show a progress bar (default: only on a terminal)",
     )
-    parser.set_defaults(run=run_embed_command, setting_names=_flags_by_setting(parser))
+    parser.set_defaults(run=run_embed_command, setting_names=flags.by_setting)
 
 
 def _json_object(value: str) -> dict[str, Any]:
@@ -111,12 +105,23 @@ def _json_object(value: str) -> dict[str, Any]:
     return parsed
 
 
-def _flags_by_setting(parser: argparse.ArgumentParser) -> dict[str, str]:
-    """Each setting the command passes on, by the name its user typed: ``batch_size`` -> flag."""
-    return {
-        action.dest: action.option_strings[-1] if action.option_strings else action.dest.upper()
-        for action in parser._actions
-    }
+class _FlagsBySetting:
+    """Adds the command's arguments and remembers each one's flag by the setting it fills.
+
+    ``batch_size`` -> ``--batch-size``: the names a ConfigurationError gives are said in the
+    command line's words (see :func:`_in_flags`).
+    """
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self._parser = parser
+        self.by_setting: dict[str, str] = {}
+
+    def add(self, *names: str, **options: Any) -> argparse.Action:
+        """``parser.add_argument``, recording the flag the user types (its longest form)."""
+        action = self._parser.add_argument(*names, **options)
+        typed = action.option_strings[-1] if action.option_strings else action.dest.upper()
+        self.by_setting[action.dest] = typed
+        return action
 
 
 def _in_flags(error: ConfigurationError, flags: dict[str, str]) -> str:

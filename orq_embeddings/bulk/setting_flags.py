@@ -29,21 +29,22 @@ def flag_of(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def add_setting_flags(parser: argparse.ArgumentParser) -> None:
-    """Add a flag for each marked setting; its help ends with the default, as the others do."""
+def add_setting_flags(add_argument: Callable[..., argparse.Action]) -> None:
+    """Add a flag for each marked setting, with ``add_argument`` (a parser's, or one that also
+    records it); its help ends with the default, as the others do."""
     for name, marker in marked_settings().items():
         field = ClientSettings.model_fields[name]
         default = "none" if field.default is None else field.default
         help_text = f"{marker.help} (default: {default})"
         if field.annotation is bool:
-            parser.add_argument(
+            add_argument(
                 flag_of(name),
                 action=argparse.BooleanOptionalAction,
                 default=field.default,
                 help=help_text,
             )
         else:
-            parser.add_argument(
+            add_argument(
                 flag_of(name),
                 type=_converter(field.annotation),
                 default=field.default,

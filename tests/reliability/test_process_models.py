@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,20 @@ def test_loops_closed_without_shutting_down_async_generators_leave_no_sockets_be
     assert len(server.requests) == LOOP_CYCLES
     assert still_open <= 1  # the last loop's, let go when the next loop asks
     assert descriptors_after - descriptors_before <= DESCRIPTOR_SLACK
+
+
+def test_close_and_gc_leave_no_socket_and_no_loop_of_loops_closed_carelessly(server):
+    client = OrqEmbeddingsClient(MODEL, api_key=KEY, base_url=server.base_url)
+    loops = []
+    for _ in range(30):
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(client.aembed(["a passage"]))
+        loop.close()  # no shutdown_asyncgens()
+        loops.append(weakref.ref(loop))
+    del loop
+
+    client.close()
+    gc.collect()
+
+    assert [ref for ref in loops if ref() is not None] == []
+    assert server.open_connections() == 0
