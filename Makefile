@@ -52,9 +52,10 @@ notebooks: $(INSTALLED)
 
 ## bench: throughput against the clients users would otherwise pick and against measured floors;
 ## the CLI's start-up time; a job against a 30-per-minute rate limit (a minute); all written to
-## benchmarks/RESULTS.md from the one run
+## benchmarks/RESULTS.md from the one run. BEFORE=<commit> also measures our calls with that
+## commit's code, beside this checkout's, in the same run
 bench: $(INSTALLED)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(if $(BEFORE),--before $(BEFORE))
 
 clean:
 	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache

@@ -9,16 +9,23 @@ was, so the file never mixes figures of two runs.
     .venv/bin/python benchmarks/run_all.py                      # `make bench`
     .venv/bin/python benchmarks/run_all.py --only cli_startup.py --results /tmp/results.md
     .venv/bin/python benchmarks/run_all.py --quick --results /tmp/quick.md   # seconds
+    .venv/bin/python benchmarks/run_all.py --before 9a0bfb4     # `make bench BEFORE=9a0bfb4`
+
+With ``--before COMMIT``, that commit is checked out beside this one (a git worktree, removed at
+the end) and throughput.py measures our calls from both, in the same run
+(benchmarks/before_after.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -33,6 +40,23 @@ BENCHMARKS = {
     "rate_limits.py": ("--requests", "8", "--limit", "6", "--window", "1"),
 }  # fmt: skip
 TITLE = "# Benchmark results"
+
+
+#: The benchmarks that can set an earlier commit's code beside this checkout's.
+COMPARES_BEFORE = ("throughput.py",)
+
+
+@contextlib.contextmanager
+def checkout(commit: str) -> Iterator[Path]:
+    """``commit`` checked out in a temporary folder (a detached git worktree), then removed."""
+    with tempfile.TemporaryDirectory() as folder:
+        tree = Path(folder) / "before"
+        git = ["git", "-C", str(HERE.parent)]
+        subprocess.run([*git, "worktree", "add", "--detach", str(tree), commit], check=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=False)
 
 
 def run(script: str, results: Path, arguments: tuple[str, ...]) -> None:
@@ -63,16 +87,24 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="tiny runs that only show the scripts work"
     )
+    parser.add_argument(
+        "--before", metavar="COMMIT", help="also measure our calls with this commit's code"
+    )
     arguments = parser.parse_args()
     if arguments.quick and arguments.results == HERE / "RESULTS.md":
         parser.error("--quick figures mean nothing: give --results another file")
     scripts = tuple(arguments.only or BENCHMARKS)
     started = time.perf_counter()
     sections = []
-    with tempfile.TemporaryDirectory() as folder:
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        before = stack.enter_context(checkout(arguments.before)) if arguments.before else None
         for number, script in enumerate(scripts):
-            section = Path(folder) / f"{number}.md"
-            run(script, section, BENCHMARKS[script] if arguments.quick else ())
+            section = folder / f"{number}.md"
+            options = BENCHMARKS[script] if arguments.quick else ()
+            if before is not None and script in COMPARES_BEFORE:
+                options = (*options, "--before", str(before))
+            run(script, section, options)
             sections.append(section.read_text().strip())
     seconds = time.perf_counter() - started
     arguments.results.write_text(report(sections, seconds, scripts, arguments.quick))

@@ -40,12 +40,13 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from before_after import comparison_section
 from floors import (
     CpuFloors,
     CpuRow,
@@ -54,6 +55,7 @@ from floors import (
     float_lists_seconds,
     latency_target_line,
 )
+from report_tables import table
 
 MODEL = "text-embedding-3-small"
 DIMENSIONS = 1536
@@ -127,10 +129,22 @@ class Client:
     mode: str
     ours: bool
     make: EmbedFactory
+    #: A checkout of this project at an earlier commit, whose code the child imports instead
+    #: (``--before``); None for this checkout's.
+    tree: str | None = None
 
     @property
     def name(self) -> str:
+        return f"{self.family}.{self.call}" + (BEFORE_MARK if self.tree else "")
+
+    @property
+    def base_name(self) -> str:
+        """The name of the client the child makes, whichever tree its code comes from."""
         return f"{self.family}.{self.call}"
+
+    def before(self, tree: str) -> Client:
+        """This client with the code of ``tree``: a row of the before-and-after comparison."""
+        return replace(self, ours=False, tree=tree)
 
 
 def orq_client(url: str) -> Any:
@@ -238,6 +252,10 @@ NOTES = (
 )
 
 
+#: What a row of the code before the change is marked with.
+BEFORE_MARK = " (before)"
+
+
 def client_named(name: str) -> Client:
     return next(client for client in CLIENTS if client.name == name)
 
@@ -309,14 +327,34 @@ def measure(embed: Callable[[list[str]], Any], texts: list[str]) -> Measurement:
 
 def child(name: str, url: str, count: int) -> None:
     """The child process's whole job: measure one client and print the result as JSON."""
+    tree = os.environ.get(TREE_VARIABLE)
+    if tree is not None:
+        import orq_embeddings
+
+        if not Path(orq_embeddings.__file__).resolve().is_relative_to(Path(tree).resolve()):
+            raise SystemExit(f"orq_embeddings came from {orq_embeddings.__file__}, not {tree}")
     embed = blocking(client_named(name).make(url))
     print(json.dumps(asdict(measure(embed, corpus(count)))))
 
 
-def in_child(*arguments: str) -> Any:
-    """Run this script with ``arguments`` in a fresh interpreter and read the JSON it prints."""
+#: Where a child imports the project from, when it measures the code of another tree.
+TREE_VARIABLE = "ORQ_BENCH_TREE"
+
+
+def in_child(*arguments: str, tree: str | None = None) -> Any:
+    """Run this script with ``arguments`` in a fresh interpreter and read the JSON it prints.
+
+    With ``tree``, the child imports this project's packages from that checkout.
+    """
+    env = None
+    if tree is not None:
+        env = {**os.environ, "PYTHONPATH": tree, TREE_VARIABLE: tree}
     done = subprocess.run(
-        [sys.executable, __file__, *arguments], capture_output=True, text=True, check=False
+        [sys.executable, __file__, *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(arguments)} failed:\n{done.stderr}")
@@ -391,8 +429,11 @@ def run_once(gateway: Any, client: Client, count: int) -> Run:
     gateway.reset()  # zero the counters; the warm-up's one request cannot raise the peak
     gateway_cpu = cpu_seconds_of(gateway.pid)
     measurement = Measurement(
-        **in_child("--child", client.name, "--url", gateway.url, "--texts", str(count))
-    )
+        **in_child(
+            "--child", client.base_name, "--url", gateway.url, "--texts", str(count),
+            tree=client.tree,
+        )
+    )  # fmt: skip
     gateway_cpu = cpu_seconds_of(gateway.pid) - gateway_cpu
     if (measurement.rows, measurement.width) != (count, DIMENSIONS):
         raise RuntimeError(f"{client.name} returned {measurement.rows}x{measurement.width}")
@@ -439,22 +480,6 @@ def measured_floors(count: int, repeats: int) -> CpuFloors:
 # -- the report -------------------------------------------------------------------------------
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A Markdown table, right-aligned but for the first column, readable as plain text too."""
-    rows = [list(header), *map(list, rows)]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [
-            cell.ljust(width) if column == 0 else cell.rjust(width)
-            for column, (cell, width) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "| " + " | ".join(padded) + " |"
-
-    rule = ["-" * (widths[0] + 2), *("-" * (width + 1) + ":" for width in widths[1:])]
-    return "\n".join([line(rows[0]), "|" + "|".join(rule) + "|", *map(line, rows[1:])])
-
-
 THROUGHPUT_COLUMNS = (
     "client.call",
     "texts/s",
@@ -491,7 +516,7 @@ def throughput_table(figures: Sequence[Figures], max_concurrency: int) -> str:
 
 def ratio_lines(figures: Sequence[Figures]) -> list[str]:
     """The ratio table and its title, or nothing when no peer ran."""
-    if all(f.client.ours for f in figures):
+    if all(f.client.ours or f.client.tree for f in figures):
         return []
     return [
         "Ratios (best texts/s of ours over the peer's best; information, not targets):",
@@ -501,7 +526,7 @@ def ratio_lines(figures: Sequence[Figures]) -> list[str]:
 
 def ratio_table(figures: Sequence[Figures]) -> str:
     ours = [f for f in figures if f.client.ours]
-    peers = [f for f in figures if not f.client.ours]
+    peers = [f for f in figures if not f.client.ours and not f.client.tree]
     header = ("ours \\ peer", *(f"{p.client.family} {p.client.mode}" for p in peers))
     rows = ([o.client.name, *(f"{o.rate / p.rate:.1f}x" for p in peers)] for o in ours)
     return table(header, rows)
@@ -581,6 +606,7 @@ def latency_section(
 
 def cpu_section(figures: Sequence[Figures], floors: CpuFloors) -> str:
     """CPU seconds per million vectors of every call at no added latency, beside the floors."""
+    figures = [f for f in figures if not f.client.tree]  # the earlier tree's: see its section
     numpy_path = next((f for f in figures if f.client.call == "embed_numpy"), None)
     if numpy_path is None:
         return "### CPU per million vectors\n\nNot measured: the numpy path was not run."
@@ -671,6 +697,12 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--latency", type=int, nargs="+", default=list(LATENCIES_MS))
     parser.add_argument("--only", nargs="+", help="families to run (default: all)")
+    parser.add_argument(
+        "--before",
+        metavar="TREE",
+        help="a checkout of this project at an earlier commit: its clients run beside ours, "
+        "and a section compares them",
+    )
     parser.add_argument("--numpy-texts", type=int, default=NUMPY_TEXTS, help="0 skips it")
     parser.add_argument("--results", type=Path, help="also write the report's section here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -696,6 +728,8 @@ def main() -> None:
 
     started = time.perf_counter()
     clients = [c for c in CLIENTS if not arguments.only or c.family in arguments.only]
+    if arguments.before:
+        clients += [client.before(arguments.before) for client in clients if client.ours]
     command = " ".join(["python", "benchmarks/throughput.py", *sys.argv[1:]])
     sections = [header(corpus(arguments.texts), arguments.repeats, command)]
     print(sections[0], flush=True)
@@ -716,6 +750,9 @@ def main() -> None:
         print("\n" + sections[-1], flush=True)
         if not latency_ms:
             sections.append(cpu_section(figures, floors))
+            print("\n" + sections[-1], flush=True)
+        if arguments.before:
+            sections.append(comparison_section(latency_ms, figures, floors))
             print("\n" + sections[-1], flush=True)
     if arguments.numpy_texts:
         with LocalGateway(gateway_config(0), separate_process=True) as gateway:

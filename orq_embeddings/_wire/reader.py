@@ -2,9 +2,8 @@
 
 Each idea lives in its own module: :mod:`.raw_response` (what a transport hands back),
 :mod:`.json_body` (the body as JSON), :mod:`.status_errors` (status to error) and
-:mod:`.vector_decoding` (body to vectors). :class:`ResponseReader` is what the client runs, so
-the tests that call it exercise the production composition. The names this module held before
-the split are re-exported.
+:mod:`.decoding` (body to vectors). :class:`ResponseReader` is what the client runs, so the
+tests that call it exercise the production composition.
 """
 
 from __future__ import annotations
@@ -13,17 +12,9 @@ from dataclasses import dataclass
 
 from ..errors import InvalidResponseError, attach_note
 from .batching import Batch
-from .decoding import BatchEmbeddings as BatchEmbeddings
-from .decoding import Usage as Usage
-from .decoding import Vectors as Vectors
-from .decoding import decode_embeddings as decode_embeddings
-from .json_body import describe_body as describe_body
-from .json_body import printable as printable
-from .raw_response import SPAN_ID_HEADER as SPAN_ID_HEADER
-from .raw_response import TRACE_ID_HEADER as TRACE_ID_HEADER
-from .raw_response import RawResponse as RawResponse
-from .status_errors import error_from_response as error_from_response
-from .status_errors import raise_for_status as raise_for_status
+from .decoding import BatchEmbeddings, decode_embeddings
+from .raw_response import RawResponse
+from .status_errors import raise_for_status
 
 
 @dataclass(frozen=True)

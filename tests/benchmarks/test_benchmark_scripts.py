@@ -89,3 +89,38 @@ def test_quick_figures_never_overwrite_the_committed_results(tmp_path: Path) -> 
     )
     assert done.returncode == 2
     assert "give --results another file" in done.stderr
+
+
+def test_an_earlier_commit_is_measured_beside_this_checkout(tmp_path: Path) -> None:
+    # HEAD against itself: the figures mean nothing; the rows and the verdict must be there.
+    worktrees_before = _worktrees()
+    results = tmp_path / "results.md"
+    done = subprocess.run(
+        [sys.executable, str(RUN_ALL), "--quick", "--only", "throughput.py", "--before", "HEAD",
+         "--results", str(results)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = results.read_text()
+    for latency in ("no added latency", "100 ms added"):
+        section = report.split(f"### Before and after, {latency}", 1)[1].split("###", 1)[0]
+        rows = re.findall(r"^\| (\S+) +\|", section, flags=re.MULTILINE)
+        assert rows[1:] == [
+            "OrqEmbeddingsClient.embed",
+            "OrqEmbeddingsClient.aembed",
+            "OrqEmbeddingsClient.embed_numpy",
+            "OrqEmbeddings.embed_documents",
+            "OrqEmbeddings.aembed_documents",
+        ]
+        assert re.search(r"^(No row is worse beyond noise|Worse beyond noise: )", section, re.M)
+    assert "| OrqEmbeddingsClient.embed (before)" in report
+    assert _worktrees() == worktrees_before  # the earlier commit's checkout is gone again
+
+
+def _worktrees() -> set[str]:
+    """The folders of this repository's worktrees."""
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "list", "--porcelain"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return set(re.findall(r"^worktree (.+)$", listed.stdout, flags=re.MULTILINE))

@@ -18,7 +18,9 @@ from orq_embeddings import (
     ServerError,
 )
 from orq_embeddings._wire.batching import Batch
-from orq_embeddings._wire.reader import RawResponse, ResponseReader, decode_embeddings, interpret
+from orq_embeddings._wire.decoding import decode_embeddings
+from orq_embeddings._wire.raw_response import RawResponse
+from orq_embeddings._wire.reader import ResponseReader, interpret
 from orq_embeddings.errors import NotSupportedByServerError, QuotaExceededError
 
 BATCH = Batch(number=1, total=4, start=10, stop=13)  # three inputs, positions 10-12

@@ -27,7 +27,9 @@ from orq_embeddings import (
     RetryPolicy,
 )
 from orq_embeddings._wire.batching import Batch
-from orq_embeddings._wire.reader import BatchEmbeddings, RawResponse, ResponseReader
+from orq_embeddings._wire.decoding import BatchEmbeddings
+from orq_embeddings._wire.raw_response import RawResponse
+from orq_embeddings._wire.reader import ResponseReader
 
 #: What the client runs on each response: status checked, body decoded, notes attached.
 READER = ResponseReader("https://api.orq.ai/v2/router/embeddings", "api.orq.ai")

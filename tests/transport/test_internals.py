@@ -8,6 +8,7 @@ InternalsChanged instead of quietly losing the rule the name serves.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import json
 from collections.abc import AsyncIterator
@@ -34,64 +35,52 @@ async def _trace(event: str, info: dict[str, Any]) -> None:
     """A trace extension: the key by which a request in flight is found in the pool."""
 
 
-async def _read_body(response: httpx.Response) -> None:
-    """The whole body, read as the async transport reads it: the stream itself, which leaves the
-    response (and with it the connection) open, as ``aread()`` would not."""
-    async for _ in response.stream:  # type: ignore[union-attr]
-        pass
+@contextlib.asynccontextmanager
+async def _answered(client: httpx.AsyncClient, url: str) -> AsyncIterator[Any]:
+    """The connection of a request whose body was read to its end, before it is closed.
 
-
-def _request(client: httpx.AsyncClient, url: str, content: Any) -> httpx.Request:
-    request = client.build_request("POST", url, content=content)
+    The body is read as the async transport reads it: the stream itself, which leaves the
+    response (and with it the connection) open, as ``aread()`` would not.
+    """
+    request = client.build_request("POST", url, content=BODY)
     request.extensions["trace"] = _trace
-    return request
+    response = await client.send(request, stream=True)
+    try:
+        async for _ in response.stream:  # type: ignore[union-attr]
+            pass
+        yield internals.connection_of(client, _trace)
+    finally:
+        await response.aclose()
 
 
 async def test_the_connection_a_request_travels_on_is_found_in_httpcores_pool(server):
     async with httpx.AsyncClient() as client:
-        response = await client.send(
-            _request(client, f"{server.base_url}/embeddings", BODY), stream=True
-        )
-        try:
-            await _read_body(response)
-            connection = internals.connection_of(client, _trace)
+        async with _answered(client, f"{server.base_url}/embeddings") as connection:
             assert type(connection).__name__ == "AsyncHTTP11Connection"
             # h11's buffer is read: nothing beyond this response.
             assert internals.retire_if_bytes_left_over(connection) is False
-        finally:
-            await response.aclose()
         assert internals.connection_of(client, _trace) is None  # no longer in flight
 
 
 async def test_the_connection_is_found_through_a_forward_proxy_too(server):
     with RecordingProxy() as proxy:
-        async with httpx.AsyncClient(proxy=proxy.url, trust_env=False) as client:
-            response = await client.send(
-                _request(client, f"{server.base_url}/embeddings", BODY), stream=True
-            )
-            try:
-                await _read_body(response)
-                connection = internals.connection_of(client, _trace)
-                assert type(connection).__name__ == "AsyncHTTP11Connection"
-                assert internals.retire_if_bytes_left_over(connection) is False
-            finally:
-                await response.aclose()
+        async with (
+            httpx.AsyncClient(proxy=proxy.url, trust_env=False) as client,
+            _answered(client, f"{server.base_url}/embeddings") as connection,
+        ):
+            assert type(connection).__name__ == "AsyncHTTP11Connection"
+            assert internals.retire_if_bytes_left_over(connection) is False
         assert [carried.method for carried in proxy.seen] == ["POST"]
 
 
 async def test_bytes_beyond_a_response_are_seen_in_h11s_buffer_and_the_socket_is_shut(server):
     extra = raw_response(200, b'{"leftover": true}')
     server.push(with_bytes_after(lambda request: extra, embedding_reply()))
-    async with httpx.AsyncClient() as client:
-        response = await client.send(
-            _request(client, f"{server.base_url}/embeddings", BODY), stream=True
-        )
-        try:
-            await _read_body(response)
-            connection = internals.connection_of(client, _trace)
-            assert internals.retire_if_bytes_left_over(connection) is True
-        finally:
-            await response.aclose()
+    async with (
+        httpx.AsyncClient() as client,
+        _answered(client, f"{server.base_url}/embeddings") as connection,
+    ):
+        assert internals.retire_if_bytes_left_over(connection) is True
     assert len(server.requests) == 1
 
 
