@@ -4,8 +4,8 @@ LangChain's ``CacheBackedEmbeddings.from_bytes_store`` keys both of its stores b
 ``namespace + hash(text)`` with one namespace, and ``query_embedding_cache=True`` makes the query
 store the document store itself: a query would be handed the vector cached for a document of the
 same text. With a query or document prefix those are different vectors. Here each side has its
-own namespace (:meth:`orq_embeddings.adapter_base.AdapterBase.cache_namespace`: the model, the
-dimensions, the side and a digest of its prefix), so the two sides can share one byte store and a
+own namespace (:meth:`orq_embeddings.adapter_base.AdapterBase.cache_namespace`: the vector
+space, then the side and a digest of its prefix), so the two sides can share one byte store and a
 changed model, dimension or prefix never serves vectors made with the old one.
 """
 

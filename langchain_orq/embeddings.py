@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.utils import from_env, secret_from_env
@@ -11,8 +11,9 @@ from pydantic import ConfigDict, Field, SecretStr
 from orq_embeddings import OrqOptions
 from orq_embeddings.adapter_base import AdapterBase
 from orq_embeddings.config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE, DEFAULT_TIMEOUT
+from orq_embeddings.space import SupportedStore
 
-from . import cache
+from . import cache, stores
 
 if TYPE_CHECKING:
     from langchain_classic.embeddings import CacheBackedEmbeddings
@@ -115,7 +116,19 @@ class OrqEmbeddings(AdapterBase, Embeddings):
         ```python
         tenant_embed = embed.with_orq_options(identity={"id": "tenant-42"}, name="search")
         ```
+
+    One index, one vector space (a store stamped with the model that built it):
+        ```python
+        store = embed.guard(Chroma("docs", embed, persist_directory="./chroma"))
+        # later, with another model of the same width: EmbeddingSpaceError, nothing mixed
+        ```
+
+        `guard` takes `Chroma` (langchain-chroma), `QdrantVectorStore` (langchain-qdrant),
+        `PGVector` and `PGVectorStore` (langchain-postgres) and `InMemoryVectorStore`;
+        `langchain_orq.stores` says where each keeps its stamp.
     """
+
+    _supported_stores: ClassVar[tuple[SupportedStore, ...]] = stores.SUPPORTED
 
     model: str
     """orq model id, `provider/model`."""

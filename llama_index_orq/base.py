@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import llama_index.core.instrumentation as instrument
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
@@ -23,7 +23,9 @@ from orq_embeddings.config import (
 )
 from orq_embeddings.prefixes import Side
 from orq_embeddings.results import float_lists
+from orq_embeddings.space import SupportedStore
 
+from . import stores
 from .side_cache import SideCollections
 
 dispatcher = instrument.get_dispatcher(__name__)
@@ -60,6 +62,11 @@ class OrqEmbedding(AdapterBase, BaseEmbedding):
     For asymmetric models, ``prefixes="e5"`` (or ``query_prefix`` / ``document_prefix``, also
     accepted as ``query_instruction`` / ``text_instruction``) marks queries and texts; with an
     ``embeddings_cache``, the two are cached apart (see :mod:`llama_index_orq.side_cache`).
+
+    ``guard(vector_store)`` stamps a ``QdrantVectorStore`` (llama-index-vector-stores-qdrant), a
+    ``PGVectorStore`` (llama-index-vector-stores-postgres) or the default ``SimpleVectorStore``
+    (persist its StorageContext after guarding) with this model's vector space, or checks the
+    stamp it has, and binds this model to it (see :mod:`llama_index_orq.stores`).
 
     Examples:
         ```python
@@ -108,6 +115,8 @@ class OrqEmbedding(AdapterBase, BaseEmbedding):
 
     # A key passed as the wrong type must not be echoed in the validation error.
     model_config = ConfigDict(hide_input_in_errors=True)
+
+    _supported_stores: ClassVar[tuple[SupportedStore, ...]] = stores.SUPPORTED
 
     @model_validator(mode="before")
     @classmethod

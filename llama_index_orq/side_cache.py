@@ -4,9 +4,9 @@ BaseEmbedding caches every vector under its raw text in the collection ``"embedd
 and documents alike, so with prefixes a query would be handed the cached vector of a document of
 the same text (or the other way round), and after a change of model or dimensions a persisted
 cache would serve the old model's vectors. Through this view each entry lives in a collection
-named for what made it, ``"embeddings.<cache namespace>"`` (the model, the dimensions, the side
-and its prefix: :meth:`orq_embeddings.adapter_base.AdapterBase.cache_namespace`), so none of
-those ever meet.
+named for what made it, ``"embeddings.<cache namespace>"`` (the vector space, the side and its
+prefix: :meth:`orq_embeddings.adapter_base.AdapterBase.cache_namespace`), so none of those ever
+meet.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         BadRequestError,
         BatchTooLargeError,
         ConfigurationError,
+        EmbeddingSpaceError,
         InputTooLongError,
         InvalidInputError,
         InvalidResponseError,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     )
     from .results import BatchReport, EmbeddedBatch, EmbeddingResult, MixedModelsWarning
     from .settings import ClientSettings
+    from .space import EmbeddingSpace
 
 # Names resolve on first use, so importing a submodule (the pytest plugin of the local gateway,
 # loaded by every pytest run where this package is installed) does not import the HTTP client,
@@ -78,6 +80,8 @@ _EXPORTS = {
     "EmbeddedBatch": "results",
     "EmbeddingResult": "results",
     "EmbeddingSettings": "options",
+    "EmbeddingSpace": "space",
+    "EmbeddingSpaceError": "errors",
     "Fallback": "options",
     "Identity": "options",
     "InvalidInputError": "errors",
@@ -131,6 +135,8 @@ __all__ = [
     "EmbeddedBatch",
     "EmbeddingResult",
     "EmbeddingSettings",
+    "EmbeddingSpace",
+    "EmbeddingSpaceError",
     "Fallback",
     "Identity",
     "InputTooLongError",

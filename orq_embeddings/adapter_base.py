@@ -7,15 +7,15 @@ makes the client from the fields on first use and again whenever they differ fro
 made from; each adapter says only how its fields map onto the client's arguments. A client let go
 this way is closed once nothing shares it (see :mod:`._runtime.resources`).
 
-The glue both adapters need lives here once: the cache namespace of each side's vectors and the
-progress bar.
+The glue both adapters need lives here once: the cache namespace of each side's vectors, the
+progress bar, and the guard on a vector store (the adapters say how each store keeps its stamp).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import PrivateAttr, ValidationError, model_validator
 from typing_extensions import Self
@@ -24,12 +24,27 @@ from ._progress import ProgressBar, progress_bar
 from ._transport.given_clients import refuse_pickling
 from ._validation import configuration_error
 from .client import OrqEmbeddingsClient
+from .errors import EmbeddingSpaceError
 from .options import OrqOptions
 from .prefixes import Side
 from .settings import ClientSettings
+from .space import (
+    SupportedStore,
+    cache_namespace_of,
+    guard_store,
+    model_identity,
+    prefixes_label,
+    route_to,
+    stamped_store,
+)
 
 if TYPE_CHECKING:
     from pydantic import ModelWrapValidatorHandler
+
+#: What guard() embeds to learn the space of these embeddings when no response has said it yet.
+SPACE_PROBE = "orq-embeddings: which vector space is this?"
+#: Any vector store: guard() hands back the one it was given.
+Store = TypeVar("Store")
 
 #: Client arguments both adapters expose as fields of the same name: the few each declares
 #: itself, and every field of ClientSettings, which they inherit. Each adapter adds the ones its
@@ -53,6 +68,9 @@ class AdapterBase(ClientSettings):
     """
 
     orq: OrqOptions | None = None
+
+    #: The vector stores guard() can stamp, each with the adapter module that says how.
+    _supported_stores: ClassVar[tuple[SupportedStore, ...]] = ()
 
     _client: OrqEmbeddingsClient = PrivateAttr()
     _client_made_from: dict[str, Any] = PrivateAttr(default_factory=dict)
@@ -114,21 +132,66 @@ class AdapterBase(ClientSettings):
         return copy
 
     def cache_namespace(self, side: Side) -> str:
-        """The namespace of ``side``'s cached vectors, ``"<model>.512d.query.1a2b3c4d5e6f"``.
+        """The namespace of ``side``'s cached vectors: ``"<space>.query.1a2b3c4d5e6f"``.
 
-        Made of what decides the vectors: the model, the dimensions, the side and its prefix,
-        so a cache never serves a vector made with another of them (both adapters key their
-        caches by it). Letters, digits, dashes, underscores and dots only, so file-backed stores
-        take it in a key or a collection name.
+        Made of the vector space (:mod:`orq_embeddings.space`): the one these embeddings are
+        bound to, else the one their settings ask for (the model by its identity, the
+        dimensions asked for or ``native``, the prefix pair), then the side and its prefix. So
+        a cache never serves a vector made with another model, width or prefix (both adapters
+        key their caches by it), e.g. ``text-embedding-3-small.512d.none.query.1a2b3c4d5e6f``.
+        Letters, digits, dashes, underscores and dots only, so file-backed stores take it in a
+        key or a collection name.
         """
-        return f"{self._configured_space()}.{self.client.prefixes.cache_namespace(side)}"
-
-    def _configured_space(self) -> str:
-        """The vector space these settings ask for: the model and its dimensions."""
         client = self.client
-        model = client.settings.model.replace("/", "_")
-        dimensions = client.settings.dimensions
-        return f"{model}.{dimensions}d" if dimensions else model
+        space = client.space
+        if space is not None:
+            namespace = space.cache_namespace
+        else:
+            settings = client.settings
+            label = prefixes_label(client.prefixes)
+            namespace = cache_namespace_of(settings.model, settings.dimensions, label)
+        return f"{namespace}.{client.prefixes.cache_namespace(side)}"
+
+    # -- the guard on a vector store -----------------------------------------------------------
+
+    def guard(self, store: Store, *, adopt: bool = False) -> Store:
+        """``store``, stamped with the vector space of these embeddings, or checked against it.
+
+        An empty store is stamped in its own persisted metadata; a stamped one must have been
+        built in this space. Either way these embeddings are then bound to it (the ``space``
+        setting), so a later response from another model (an orq fallback) raises instead of
+        mixing spaces. The space is the one bound, else that of the last response, else that of
+        one probe request. Which stores each adapter supports, and where each keeps its stamp:
+        its ``stores`` package (:mod:`langchain_orq.stores`, :mod:`llama_index_orq.stores`).
+
+        Args:
+            store: a vector store of the adapter's framework, as built by the user.
+            adopt: stamp a store that holds vectors but no stamp; give it only when those
+                vectors were made in this space.
+
+        Raises:
+            EmbeddingSpaceError: the store was built in another space (its stamp names it), its
+                stamp is damaged or newer than this version reads, or it holds unstamped
+                vectors and ``adopt`` is False. Nothing was written to it.
+            TypeError: a store of an unsupported class; the message lists the supported ones.
+        """
+        stamped = stamped_store(store, self._supported_stores)
+        client = self.client
+        space, served_by = client.space, ""
+        if space is None:
+            space = client.last_space or client.embed([SPACE_PROBE]).space
+            if space is None:
+                raise EmbeddingSpaceError(
+                    "the response to guard()'s probe did not name the model that served it, so "
+                    "the space of these embeddings cannot be known; nothing was changed in "
+                    f"{stamped.description}. Bind one with "
+                    "space='<model>:<dimensions>:<prefixes>'"
+                )
+            if space.model != model_identity(client.settings.model):
+                served_by = f", served by {route_to(space.model, client.settings)}"
+        guard_store(stamped, space, adopt=adopt, served_by=served_by)
+        self.space = space
+        return store
 
     @staticmethod
     def _progress_bar(

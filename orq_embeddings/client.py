@@ -30,7 +30,7 @@ from ._runtime.batch_sender import BatchSender, Fetched
 from ._runtime.resources import SharedResources
 from ._runtime.retry import RetryBudget, RetryPolicy
 from ._runtime.telemetry import Telemetry
-from ._runtime.traces import TracedClient
+from ._runtime.traces import CallTrace, TracedClient
 from ._transport.given_clients import refuse_pickling
 from ._validation import validated
 from ._version import __version__
@@ -63,6 +63,7 @@ from .results import (
     OnBatch,
 )
 from .settings import ClientSettings, ClientSettingsArgs
+from .space import EmbeddingSpace, SpaceCheck
 
 logger = logging.getLogger("orq_embeddings")
 
@@ -95,7 +96,8 @@ class OrqEmbeddingsClient:
             the ``requests_per_minute`` and ``tokens_per_minute`` budgets and their
             ``rate_limit_window``: see :mod:`orq_embeddings._runtime.pacing`; ``http_client`` and
             ``http_async_client``, the caller's own HTTP clients to send on: see
-            :mod:`orq_embeddings._transport.given_clients`), each described there.
+            :mod:`orq_embeddings._transport.given_clients`; ``space``, the vector space every
+            response must come from: see :mod:`orq_embeddings.space`), each described there.
 
     Defaults and the reasons for them are in :mod:`orq_embeddings.config`.
 
@@ -186,6 +188,7 @@ class OrqEmbeddingsClient:
         )
         self.prefixes: Prefixes = config.text_prefixes
         self._telemetry = Telemetry(_traced(settings, config))
+        self._last_space: EmbeddingSpace | None = None
 
     # -- copies, pickling, closing ---------------------------------------------------------
 
@@ -259,6 +262,24 @@ class OrqEmbeddingsClient:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    # -- the vector space --------------------------------------------------------------------
+
+    @property
+    def space(self) -> EmbeddingSpace | None:
+        """The vector space this client is bound to (the ``space`` setting), or None."""
+        return self.config.space
+
+    @property
+    def last_space(self) -> EmbeddingSpace | None:
+        """The vector space of this client's last call whose vectors all came from one space.
+
+        None before such a call. A store's ``guard()`` takes it rather than send a probe.
+        """
+        return self._last_space
+
+    def _space_check(self) -> SpaceCheck:
+        return SpaceCheck(self.config.space, self.prefixes, self.settings)
 
     # -- the public calls --------------------------------------------------------------------
 
@@ -359,24 +380,30 @@ class OrqEmbeddingsClient:
     ) -> Iterator[EmbeddedBatch]:
         """:meth:`iter_batches`, with ``prefix`` in front of each input."""
         texts, batches = self._plan(inputs, prefix)
-        checks = CallChecks(self.settings, on_batch)
+        checks = CallChecks(self.settings, on_batch, self._space_check())
         waits = RetryBudget(self.config.retry_wait_budget)
         with self._telemetry.call(texts, batches) as trace:
             for fetched in self._sender.send_all(texts, batches, waits, trace):
                 yield _accepted(checks, fetched, self._sender.decode(fetched))
-            checks.finish()
+            self._finished(checks, trace)
 
     async def _aiter_batches(
         self, inputs: Sequence[EmbeddingInput], prefix: TextPrefix, on_batch: OnBatch | None
     ) -> AsyncIterator[EmbeddedBatch]:
         """Async :meth:`_iter_batches`."""
         texts, batches = self._plan(inputs, prefix)
-        checks = CallChecks(self.settings, on_batch)
+        checks = CallChecks(self.settings, on_batch, self._space_check())
         waits = RetryBudget(self.config.retry_wait_budget)
         with self._telemetry.call(texts, batches) as trace:
             async for fetched in self._sender.asend_all(texts, batches, waits, trace):
                 yield _accepted(checks, fetched, await self._sender.adecode(fetched))
-            checks.finish()
+            self._finished(checks, trace)
+
+    def _finished(self, checks: CallChecks, trace: CallTrace) -> None:
+        """A call's batches are all in: the space that served them is remembered and traced."""
+        space = checks.finish()
+        trace.served(space)
+        self._last_space = space or self._last_space
 
     def _plan(
         self, inputs: Sequence[EmbeddingInput], prefix: TextPrefix

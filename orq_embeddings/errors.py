@@ -116,6 +116,27 @@ class InvalidResponseError(OrqError):
         self.trace_id = trace_id
 
 
+class EmbeddingSpaceError(OrqError):
+    """Vectors of one vector space met another, and the vectors were refused.
+
+    Raised by a client bound to a space when a response comes from another (a fallback or a load
+    balancer routed to another model), by a store's guard when the store's stamp names another
+    space (or is damaged, or was written by a newer version), and by a bulk job whose batches came
+    from two spaces. Vectors of two spaces are not comparable even at equal length: an index that
+    mixes them returns wrong neighbours without any error (see :mod:`orq_embeddings.space`).
+
+    Attributes:
+        expected: the :class:`~orq_embeddings.space.EmbeddingSpace` the client, store or job
+            holds to, when known (typed Any here: the space module imports this one).
+        served: the EmbeddingSpace met instead, when known.
+    """
+
+    def __init__(self, message: str, *, expected: Any = None, served: Any = None) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.served = served
+
+
 class RedirectError(OrqError):
     """The server answered with a redirect, which the client never follows.
 

@@ -21,6 +21,7 @@ from ._wire.batching import Batch
 from ._wire.decoding import BatchEmbeddings, Usage, Vectors
 from .errors import InvalidResponseError, OrqError
 from .options import EmbeddingSettings
+from .space import EmbeddingSpace, SpaceCheck
 
 
 def float_lists(vectors: Vectors) -> list[list[float]]:
@@ -79,6 +80,8 @@ class BatchReport:
             was split into (a split is not a retry: ``attempts`` counts this part's own).
         batch_limit: the inputs per request the client has learned the model takes (the
             largest size that worked after a refusal for size), or None when none was learned.
+        space: the vector space of the batch's vectors, or None when the response did not
+            name the model that served it.
     """
 
     batch: Batch
@@ -90,6 +93,7 @@ class BatchReport:
     failures: tuple[OrqError, ...] = ()
     split: bool = False
     batch_limit: int | None = None
+    space: EmbeddingSpace | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,12 @@ def total_usage(reports: Iterable[BatchReport]) -> Usage:
 def served_models(reports: Iterable[BatchReport]) -> tuple[str, ...]:
     """The distinct models that served, in order of first appearance."""
     return tuple(dict.fromkeys(report.model for report in reports if report.model))
+
+
+def single_space(reports: Iterable[BatchReport]) -> EmbeddingSpace | None:
+    """The one space every report's vectors are in; None if two, an unknown one, or none."""
+    spaces = {report.space for report in reports}
+    return spaces.pop() if len(spaces) == 1 else None
 
 
 def warn_if_mixed(reports: Iterable[BatchReport]) -> None:
@@ -143,6 +153,12 @@ class EmbeddingResult:
         """Every model that served a batch of this call, as orq named it."""
         return served_models(self.reports)
 
+    @property
+    def space(self) -> EmbeddingSpace | None:
+        """The vector space of every vector of the call; None when batches were served in two
+        (a MixedModelsWarning said so), when a response named no model, or for no inputs."""
+        return single_space(self.reports)
+
 
 # -- assembling one call's results --------------------------------------------------------------
 
@@ -153,8 +169,11 @@ OnBatch = Callable[[BatchReport], None]
 class CallChecks:
     """Checks one call's batches against the settings and each other, and reports each one."""
 
-    def __init__(self, settings: EmbeddingSettings, on_batch: OnBatch | None) -> None:
+    def __init__(
+        self, settings: EmbeddingSettings, on_batch: OnBatch | None, spaces: SpaceCheck
+    ) -> None:
         self._asked_dimensions = settings.dimensions
+        self._spaces = spaces
         self._on_batch = on_batch
         self._width: int | None = None
         self._first_model: str | None = None
@@ -173,9 +192,13 @@ class CallChecks:
         """The batch's vectors and report, if they fit the settings and the earlier batches.
 
         Raises:
+            EmbeddingSpaceError: the client is bound to another space than the batch's.
             InvalidResponseError: other dimensions than asked for, or than earlier batches had.
         """
         width = embeddings.vectors.shape[1]
+        space = self._spaces.space_of(
+            embeddings.model, width, batch.describe(), embeddings.trace_id
+        )
         served = embeddings.model or "the model"
         if self._asked_dimensions is not None and width != self._asked_dimensions:
             raise InvalidResponseError(
@@ -204,15 +227,17 @@ class CallChecks:
             failures=failures,
             split=split,
             batch_limit=batch_limit,
+            space=space,
         )
         self._reports.append(report)
         if self._on_batch is not None:
             self._on_batch(report)
         return EmbeddedBatch(embeddings.vectors, report)
 
-    def finish(self) -> None:
-        """Warn if the call's batches were served by different models."""
+    def finish(self) -> EmbeddingSpace | None:
+        """Warn if the call's batches were served by different models; the call's one space."""
         warn_if_mixed(self._reports)
+        return single_space(self._reports)
 
 
 class ListCollector:

@@ -37,6 +37,10 @@ The defaults, and why:
   client paces itself from the ``X-RateLimit-*`` headers it answers with (see
   :mod:`orq_embeddings._runtime.pacing`); a budget is for sharing a workspace's limit knowingly.
 - ``rate_limit_window`` 60 s: orq counts requests per minute over a rolling 60 s window.
+- ``space`` unset: nothing is checked until the caller binds a space (a store's ``guard()`` binds
+  the one its index was built in). It is a setting every surface shares, not a part of the
+  request body, so a copy made by ``with_options`` and a client an adapter makes again after a
+  field changed keep the binding.
 - ``http_client`` and ``http_async_client`` unset: the client makes and owns its own pools. A
   given client is the caller's (see :mod:`._transport.given_clients`): never closed here, and
   its TLS and proxy settings are its own, so ``verify`` and ``proxy`` are refused beside it.
@@ -52,12 +56,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_serializer, field_validator
 from typing_extensions import TypedDict
 
 from ._transport.given_clients import AsyncHttpClient, SyncHttpClient
 from ._transport.trust import check_proxy, check_verify
 from .prefixes import PRESETS, check_prefix, check_preset_name
+from .space import EmbeddingSpace, space_setting
 
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RETRY_AFTER = 60.0
@@ -153,6 +158,21 @@ class ClientSettings(BaseModel):
         description="Text put in front of each document (every call but embed_query); wins "
         "over the preset's.",
     )
+    space: Annotated[
+        EmbeddingSpace | None,
+        CommandLine(
+            "the vector space every row must be embedded in, e.g. "
+            "text-embedding-3-small:1536:none; a batch served in another fails the job"
+        ),
+    ] = Field(
+        default=None,
+        examples=[EmbeddingSpace("text-embedding-3-small", 1536)],
+        description="The vector space every response must come from (an EmbeddingSpace or its "
+        "text, 'text-embedding-3-small:1536:none'); a response from another, such as a "
+        "fallback to another model, raises EmbeddingSpaceError and its vectors are never "
+        "returned. None checks nothing. A store's guard() sets it (see "
+        "orq_embeddings/space.py).",
+    )
 
     verify: bool | str = Field(
         default=True,
@@ -240,6 +260,12 @@ class ClientSettings(BaseModel):
     _check_verify = field_validator("verify")(check_verify)
     _check_proxy = field_validator("proxy")(check_proxy)
     _check_prefixes = field_validator("query_prefix", "document_prefix")(check_prefix)
+    _read_space = field_validator("space", mode="before")(space_setting)
+
+    @field_serializer("space")
+    def _space_as_text(self, space: EmbeddingSpace | None) -> str | None:
+        """Dumped as its text, which the setting reads back (LlamaIndex's to_dict/from_dict)."""
+        return None if space is None else str(space)
 
 
 class ClientSettingsArgs(TypedDict, total=False):
@@ -255,6 +281,7 @@ class ClientSettingsArgs(TypedDict, total=False):
     prefixes: str | None
     query_prefix: str | None
     document_prefix: str | None
+    space: EmbeddingSpace | None
     verify: bool | str
     proxy: str | None
     requests_per_minute: int | None

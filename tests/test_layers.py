@@ -35,6 +35,7 @@ PUBLIC_MODULES = {
     "prefixes",
     "results",
     "settings",
+    "space",
 }
 #: The private packages of the core, one per layer, and the packages of their own.
 PRIVATE_LAYERS = {"_wire", "_transport", "_runtime"}

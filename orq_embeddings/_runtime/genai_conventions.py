@@ -80,6 +80,10 @@ CALL_BATCHES = "orq_embeddings.batches"
 CALL_REQUESTS = "orq_embeddings.requests"
 CALL_ATTEMPTS = "orq_embeddings.attempts"
 CALL_INPUT_TOKENS = "orq_embeddings.usage.input_tokens"
+#: The vector space that served every batch of the call (``EmbeddingSpace``'s text), or
+#: :data:`MIXED_SPACES` when batches came from more than one.
+CALL_SPACE = "orq_embeddings.embedding_space"
+MIXED_SPACES = "mixed"
 
 # -- this project's: one request (the CLIENT span) -----------------------------------------------
 

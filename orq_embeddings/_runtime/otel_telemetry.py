@@ -32,7 +32,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate, trace
@@ -58,6 +58,9 @@ from .._wire.raw_response import RawResponse
 from ..errors import APIStatusError, OrqError
 from . import genai_conventions as names
 from .traces import CallTrace, RequestTrace, TracedClient
+
+if TYPE_CHECKING:
+    from ..space import EmbeddingSpace
 
 Attributes = dict[str, AttributeValue]
 
@@ -188,13 +191,16 @@ class OtelCallTrace(CallTrace):
                 names.CALL_INPUTS: len(inputs),
                 names.CALL_BATCHES: len(batches),
             }
-            # Issue 20: the call's vector space (EmbeddingSpace) goes on this span here.
             if client.record_input_sizes:
                 attributes.update(_sizes(inputs))
             self.span.set_attributes(attributes)
 
     def request(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> RequestTrace:
         return OtelRequestTrace(self, batch)
+
+    def served(self, space: EmbeddingSpace | None) -> None:
+        if self.recording:
+            self.span.set_attribute(names.CALL_SPACE, str(space) if space else names.MIXED_SPACES)
 
     def counted(self, *, requests: int = 0, attempts: int = 0, input_tokens: int = 0) -> None:
         """Add to the call's totals (from any thread)."""

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from typing_extensions import Self
@@ -32,6 +33,9 @@ from .._wire.decoding import BatchEmbeddings
 from .._wire.inputs import EmbeddingInput
 from .._wire.raw_response import RawResponse
 from ..errors import OrqError
+
+if TYPE_CHECKING:
+    from ..space import EmbeddingSpace
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
@@ -134,6 +138,9 @@ class CallTrace(_Scope):
     def request(self, inputs: Sequence[EmbeddingInput], batch: Batch) -> RequestTrace:
         """The trace of one request sending ``batch`` of ``inputs``."""
         return NO_REQUEST_TRACE
+
+    def served(self, space: EmbeddingSpace | None) -> None:
+        """Every batch is in: ``space`` served them all (None: more than one space did)."""
 
 
 NO_REQUEST_TRACE = RequestTrace()

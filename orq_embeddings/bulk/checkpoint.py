@@ -20,9 +20,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import ConfigurationError, ConfigurationProblem, SettingPath, dotted_name
+from ..space import EmbeddingSpace, read_stamp, stamp_text
 
 MANIFEST = "manifest.json"
 SPENT = "spent.json"
+#: The vector space of the saved rows, as a stamp (see orq_embeddings.space).
+SPACE = "space.txt"
 
 
 class Spent(NamedTuple):
@@ -157,6 +160,19 @@ class Checkpoint:
         _write_atomically(
             self.directory / SPENT, lambda s: s.write(json.dumps(spent._asdict()).encode())
         )
+
+    def space(self) -> EmbeddingSpace | None:
+        """The vector space of the rows saved so far, None before the first batch came in.
+
+        Raises:
+            EmbeddingSpaceError: the file is damaged, or was written by a newer version.
+        """
+        path = self.directory / SPACE
+        return read_stamp(path.read_text(), str(path)) if path.exists() else None
+
+    def record_space(self, space: EmbeddingSpace) -> None:
+        """Keep the space every row of this job must be in, before a row of it is saved."""
+        _write_atomically(self.directory / SPACE, lambda s: s.write(stamp_text(space).encode()))
 
     def _chunk_path(self, number: int) -> Path:
         return self.directory / f"chunk-{number:06d}.npy"

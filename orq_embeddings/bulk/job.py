@@ -4,6 +4,10 @@ Rows are cut into chunks of ``chunk_rows``; the client streams batches of all un
 (``max_concurrency`` requests at a time) and each chunk is saved the moment its last row is in.
 Ctrl-C, a crash or an error that outlasts the retries loses at most the chunks in flight:
 running the same command again embeds only what is missing, then writes the output.
+
+Every row of a job is in one vector space (:mod:`orq_embeddings.space`): the checkpoint keeps the
+space of the first batch, in every run, and a batch served in another (a fallback to another
+model) stops the job, naming both, before its vectors are saved; no mixed output is written.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import numpy.typing as npt
 
 from .._progress import progress_bar
 from ..client import OrqEmbeddingsClient
-from ..errors import ConfigurationError, ConfigurationProblem
+from ..errors import ConfigurationError, ConfigurationProblem, EmbeddingSpaceError
+from ..results import BatchReport
+from ..space import EmbeddingSpace, route_to
 from .checkpoint import Checkpoint, Spent, file_digest
 from .outputs import Chunk, check_output_path, write_output
 from .rows import BadRow, Corpus, read_corpus
@@ -137,6 +143,8 @@ def run_bulk_job(
         BadRowsError: if ``job.strict`` and some rows cannot be embedded.
         ConfigurationError: (a ValueError) an unsupported format, a missing output folder,
             repeated ids, or rows saved by a job with other settings (CheckpointConflictError).
+        EmbeddingSpaceError: a batch was served in another vector space than the rows before
+            it (after saving every finished chunk; no output is written).
         ValueError: no embeddable row.
         OrqError, KeyboardInterrupt: after saving every finished chunk.
     """
@@ -169,12 +177,14 @@ def run_bulk_job(
     )
 
     dimensions = int(checkpoint.load(0).shape[1])
+    space = checkpoint.space()
+    assert space is not None, "every chunk was saved, after its space was recorded"
 
     def finished_chunks() -> Iterator[Chunk]:
         for number, (start, stop) in enumerate(spans):
             yield corpus.ids[start:stop], checkpoint.load(number)
 
-    write_output(job.output, finished_chunks(), len(corpus.texts), dimensions)
+    write_output(job.output, finished_chunks(), len(corpus.texts), dimensions, space)
     checkpoint.remove()
     return BulkResult(
         len(corpus.texts), resumed, tuple(corpus.bad_rows), dimensions, spent.tokens, spent.runs
@@ -209,8 +219,10 @@ def _embed_pending(
         filler = _ChunkFiller(
             pending, spans, checkpoint, on_saved=lambda: checkpoint.record_spent(spent())
         )
+        spaces = _OneSpace(checkpoint, client, resumed)
         try:
             for embedded in client.iter_batches(texts, on_batch=bar.advance):
+                spaces.check(embedded.report, filler.saved_rows)
                 filler.add(embedded.vectors)
         except BaseException:
             if checkpoint.is_empty() and not bar.tokens:
@@ -225,6 +237,56 @@ def _embed_pending(
                 )
             raise
     return spent()
+
+
+class _OneSpace:
+    """Holds every batch of a job to the vector space of its first, kept in the checkpoint."""
+
+    def __init__(self, checkpoint: Checkpoint, client: OrqEmbeddingsClient, resumed: int) -> None:
+        self._checkpoint = checkpoint
+        self._client = client
+        self._resumed = resumed
+        self._space: EmbeddingSpace | None = checkpoint.space()
+
+    def check(self, report: BatchReport, saved_now: int) -> None:
+        """Accept a batch of the job's space (recording it with the first batch), or raise.
+
+        Raises:
+            EmbeddingSpaceError: the batch was served in another space, or its response did not
+                say which model served it.
+        """
+        served, where = report.space, report.batch.describe()
+        if served is None:
+            raise EmbeddingSpaceError(
+                f"{where}: the response did not name the model that served it, so the output "
+                "could not say which vector space its rows are in; nothing was written",
+                expected=self._space,
+            )
+        if self._space is None or _same_document_vectors(self._space, served):
+            if served != self._space:
+                self._checkpoint.record_space(served)
+            self._space = served
+        elif served != self._space:
+            saved = self._resumed + saved_now
+            raise EmbeddingSpaceError(
+                f"this job's rows came from two vector spaces: {self._space} (the first batch, "
+                f"{saved} rows saved so far) and {served}, which served {where}, routed there "
+                f"by {route_to(served.model, self._client.settings)}. One output holds one "
+                "space, so none was written: run the same command again to continue in "
+                f"{self._space}, or with --restart to start over in the other",
+                expected=self._space,
+                served=served,
+            )
+
+
+def _same_document_vectors(saved: EmbeddingSpace, served: EmbeddingSpace) -> bool:
+    """Whether rows saved in ``saved`` are the vectors ``served`` would make.
+
+    A job's rows take only the document prefix, which the checkpoint's manifest holds to, so a
+    rerun whose spaces differ in the query prefix alone (no preset, then ``bge``: the same empty
+    document prefix) makes the same vectors; its space, the one now in use, is the output's.
+    """
+    return (saved.model, saved.dimensions) == (served.model, served.dimensions)
 
 
 class _ChunkFiller:

@@ -2,6 +2,11 @@
 
 The writer takes the vectors chunk by chunk, in input order, so memory stays at one chunk plus
 what the format needs; the output appears under its final name only once it is complete.
+
+Every output records the vector space of its vectors (:mod:`orq_embeddings.space`), as the stamp
+a vector store keeps: in the schema metadata of a .parquet file, under ``orq_embeddings_space``,
+and beside a .npy or .jsonl file in a sidecar, ``vectors.space.json``. :func:`output_space`
+reads it back.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import ConfigurationError, ConfigurationProblem
+from ..space import STAMP_KEY, EmbeddingSpace, read_stamp, stamp_text
 from .rows import RowId
 
 SUPPORTED_OUTPUTS = (".npy", ".jsonl", ".parquet")
@@ -25,6 +31,28 @@ Chunk = tuple[list[RowId], npt.NDArray[np.float32]]
 def ids_path_for(output: Path) -> Path:
     """Where the ids of a .npy output go: ``vectors.npy`` -> ``vectors.ids.json``."""
     return output.with_suffix(".ids.json")
+
+
+def space_path_for(output: Path) -> Path:
+    """Where a .npy or .jsonl output's space goes: ``vectors.npy`` -> ``vectors.space.json``."""
+    return output.with_suffix(".space.json")
+
+
+def output_space(output: Path) -> EmbeddingSpace:
+    """The vector space a bulk job's output records.
+
+    Raises:
+        EmbeddingSpaceError: the record is damaged or was written by a newer version.
+        OSError: no such output, or no record beside it.
+    """
+    if output.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        metadata = pq.read_schema(output).metadata or {}
+        stamp = metadata.get(STAMP_KEY.encode(), b"").decode()
+        return read_stamp(stamp, f"{output} (schema metadata {STAMP_KEY!r})")
+    sidecar = space_path_for(output)
+    return read_stamp(json.loads(sidecar.read_text()).get(STAMP_KEY), str(sidecar))
 
 
 def check_output_path(output: Path) -> None:
@@ -48,18 +76,25 @@ def check_output_path(output: Path) -> None:
     raise ConfigurationError([ConfigurationProblem(("output",), problem)])
 
 
-def write_output(output: Path, chunks: Iterable[Chunk], rows: int, dimensions: int) -> None:
-    """Write every chunk, in order, to ``output`` in the format its suffix names."""
+def write_output(
+    output: Path, chunks: Iterable[Chunk], rows: int, dimensions: int, space: EmbeddingSpace
+) -> None:
+    """Write every chunk, in order, to ``output`` in the format its suffix names, with its space.
+
+    A sidecar is written before the output appears, so an output is never without its space.
+    """
     check_output_path(output)
     partial = output.with_name(output.name + ".partial")
     suffix = output.suffix.lower()
-    if suffix == ".npy":
-        _write_npy(partial, ids_path_for(output), chunks, rows, dimensions)
-    elif suffix == ".jsonl":
-        with partial.open("w", encoding="utf-8") as stream:
-            _write_jsonl(stream, chunks)
+    if suffix == ".parquet":
+        _write_parquet(partial, chunks, dimensions, space)
     else:
-        _write_parquet(partial, chunks, dimensions)
+        if suffix == ".npy":
+            _write_npy(partial, ids_path_for(output), chunks, rows, dimensions)
+        else:
+            with partial.open("w", encoding="utf-8") as stream:
+                _write_jsonl(stream, chunks)
+        space_path_for(output).write_text(json.dumps({STAMP_KEY: stamp_text(space)}) + "\n")
     os.replace(partial, output)
 
 
@@ -84,7 +119,9 @@ def _write_jsonl(stream: IO[str], chunks: Iterable[Chunk]) -> None:
             stream.write(json.dumps({"id": row_id, "embedding": vector}) + "\n")
 
 
-def _write_parquet(partial: Path, chunks: Iterable[Chunk], dimensions: int) -> None:
+def _write_parquet(
+    partial: Path, chunks: Iterable[Chunk], dimensions: int, space: EmbeddingSpace
+) -> None:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -98,7 +135,10 @@ def _write_parquet(partial: Path, chunks: Iterable[Chunk], dimensions: int) -> N
             embedding = pa.FixedSizeListArray.from_arrays(
                 pa.array(np.ascontiguousarray(vectors).reshape(-1), type=pa.float32()), dimensions
             )
-            table = pa.table({"id": pa.array(chunk_ids), "embedding": embedding})
+            table = pa.table(
+                {"id": pa.array(chunk_ids), "embedding": embedding},
+                metadata={STAMP_KEY: stamp_text(space)},
+            )
             if writer is None:
                 writer = pq.ParquetWriter(partial, table.schema)
             writer.write_table(table)

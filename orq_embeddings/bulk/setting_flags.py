@@ -55,10 +55,22 @@ def add_setting_flags(add_argument: Callable[..., argparse.Action]) -> None:
 def _converter(annotation: Any) -> Callable[[str], Any]:
     """The type a flag's text becomes: the setting's own (int, float), or ``X`` of ``X | None``.
 
-    An optional setting's None is what a flag left out gives.
+    An optional setting's None is what a flag left out gives. A type with a ``parse`` class
+    method (EmbeddingSpace) reads the text with it, and argparse shows why a text was refused.
     """
     types = [kind for kind in get_args(annotation) if kind is not type(None)]
-    return cast("Callable[[str], Any]", types[0] if types else annotation)
+    kind = types[0] if types else annotation
+    parse = getattr(kind, "parse", None)
+    if parse is None:
+        return cast("Callable[[str], Any]", kind)
+
+    def parsed(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parsed
 
 
 def command_line_settings(args: argparse.Namespace) -> dict[str, Any]:

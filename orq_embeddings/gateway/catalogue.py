@@ -3,6 +3,10 @@
 Sizes are the providers' published native dimensions, so code written against the local gateway
 allocates the same index sizes it will need against orq.ai. Which embedder produces the vectors is
 the local gateway's own business (see :mod:`orq_embeddings.gateway.embedders`).
+
+Each model has a vector space of its own, except where one provider serves another's weights: as
+Azure OpenAI serves OpenAI's embedding models, ``azure/<model>`` here makes the same vectors as
+``openai/<model>`` (``same_vectors_as``), so a fallback from one to the other can be played.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ class ModelSpec(BaseModel):
         shortening: whether ``dimensions`` may ask for fewer (truncate, then renormalise), as
             OpenAI's v3 models and Jina v3 allow; elsewhere ``dimensions`` is a 400.
         embedder: how the vectors are made.
+        same_vectors_as: the id of the model whose weights this one serves, when it serves
+            another's (``azure/text-embedding-3-small`` serves ``openai/text-embedding-3-small``):
+            the two make the same vectors. None: a vector space of its own.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -41,6 +48,12 @@ class ModelSpec(BaseModel):
     dimensions: int = Field(ge=1, le=65_536)
     shortening: bool = False
     embedder: EmbedderKind = "hashing"
+    same_vectors_as: str | None = Field(default=None, min_length=1)
+
+    @property
+    def vectors_id(self) -> str:
+        """The id that decides this model's vectors: its own, or that of the model it serves."""
+        return self.same_vectors_as or self.id
 
     @property
     def served_name(self) -> str:
@@ -55,6 +68,19 @@ class ModelSpec(BaseModel):
 BUILTIN_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(id="openai/text-embedding-3-small", dimensions=1536, shortening=True),
     ModelSpec(id="openai/text-embedding-3-large", dimensions=3072, shortening=True),
+    # Azure OpenAI serves OpenAI's embedding models: the same weights, the same vector space.
+    ModelSpec(
+        id="azure/text-embedding-3-small",
+        dimensions=1536,
+        shortening=True,
+        same_vectors_as="openai/text-embedding-3-small",
+    ),
+    ModelSpec(
+        id="azure/text-embedding-3-large",
+        dimensions=3072,
+        shortening=True,
+        same_vectors_as="openai/text-embedding-3-large",
+    ),
     ModelSpec(id="cohere/embed-english-v3.0", dimensions=1024),
     ModelSpec(id="cohere/embed-multilingual-v3.0", dimensions=1024),
     ModelSpec(id="mistral/mistral-embed", dimensions=1024),
@@ -68,7 +94,15 @@ class Catalogue:
     """The models one gateway serves: the built-in ones plus any a config adds or redefines."""
 
     def __init__(self, extra_models: Iterable[ModelSpec] = ()) -> None:
+        """
+        Raises:
+            ValueError: a model serving another's weights (``same_vectors_as``) names one that
+                is not served, or that differs from it in size, shortening or embedder.
+        """
         self._by_id = {spec.id: spec for spec in (*BUILTIN_MODELS, *extra_models)}
+        for spec in self._by_id.values():
+            if spec.same_vectors_as is not None:
+                _check_same_vectors(spec, self._by_id.get(spec.same_vectors_as))
 
     def get(self, model_id: str) -> ModelSpec | None:
         """The model with this id, or None when the gateway does not serve it."""
@@ -79,3 +113,19 @@ class Catalogue:
 
     def __contains__(self, model_id: object) -> bool:
         return model_id in self._by_id
+
+
+def _check_same_vectors(spec: ModelSpec, served: ModelSpec | None) -> None:
+    """Refuse a model that claims another's weights it cannot have."""
+    if served is None:
+        raise ValueError(
+            f"model {spec.id!r}: same_vectors_as {spec.same_vectors_as!r} is not a model this "
+            "gateway serves"
+        )
+    mine = (spec.dimensions, spec.shortening, spec.embedder)
+    theirs = (served.dimensions, served.shortening, served.embedder)
+    if mine != theirs:
+        raise ValueError(
+            f"model {spec.id!r} serves the vectors of {served.id!r}, so it must have its "
+            f"dimensions, shortening and embedder {theirs}, not {mine}"
+        )

@@ -273,9 +273,10 @@ class Router:
         )
 
     def _embedder(self, model: ModelSpec) -> Embedder:
-        if model.id not in self._embedders:
-            self._embedders[model.id] = embedder_for(model)
-        return self._embedders[model.id]
+        # Keyed by the weights: models serving the same ones share an embedder and its memo.
+        if model.vectors_id not in self._embedders:
+            self._embedders[model.vectors_id] = embedder_for(model)
+        return self._embedders[model.vectors_id]
 
     async def _back_off(self, retry_number: int) -> None:
         """Wait before a retry: ``backoff_seconds`` doubling each time, +-25% jitter."""

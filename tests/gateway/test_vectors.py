@@ -80,3 +80,13 @@ def test_plural_and_singular_share_a_word_feature():
     assert [
         plural_stripped(w) for w in ["branches", "roses", "stories", "boxes", "glass", "bus"]
     ] == ["branch", "rose", "story", "box", "glass", "bus"]
+
+
+def test_azure_serves_openais_vectors_under_the_same_name(gateway):
+    for model in ("text-embedding-3-small", "text-embedding-3-large"):
+        body = {"input": PASSAGES, "model": f"openai/{model}", "dimensions": 256}
+        openai = embed(gateway, body)
+        azure = embed(gateway, {**body, "model": f"azure/{model}"})
+
+        assert azure.json()["model"] == openai.json()["model"] == model
+        assert np.array_equal(vectors_of(azure), vectors_of(openai))

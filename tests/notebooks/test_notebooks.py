@@ -162,3 +162,16 @@ def test_the_committed_notebook_is_what_make_notebooks_writes(executed, request,
     assert nbformat.writes(wall_clock_pictures_masked(reread)) == nbformat.writes(
         wall_clock_pictures_masked(nbformat.read(committed, as_version=4))
     ), f"{committed.name} holds outputs a run does not reproduce: run `make notebooks`, commit"
+
+
+def test_a_guarded_store_refuses_the_swapped_model_that_got_every_answer_wrong(executed, request):
+    if request.node.callspec.params["executed"].name != "langchain_orq.ipynb":
+        pytest.skip("the guard is shown in the LangChain notebook")
+    said = printed(executed)
+    assert f"right first hit: {len(QUESTIONS)} of {len(QUESTIONS)} before the swap" in said
+    assert (
+        "this InMemoryVectorStore was built in text-embedding-3-small:1536:none, but these "
+        "embeddings make text-embedding-3-large:1536:none" in said
+    )
+    assert "fallback to openai/text-embedding-3-large: refused: batch 1 of 1" in said
+    assert "fallback to azure/text-embedding-3-small: answered astronomy-1" in said

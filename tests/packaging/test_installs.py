@@ -184,3 +184,38 @@ def test_a_call_imports_opentelemetry_only_with_the_otel_extra_and_never_its_sdk
         assert [name for name in imported if name.startswith("opentelemetry.sdk")] == []
     else:
         assert imported == []
+
+
+#: Guards each framework's own in-memory store in the install; prints the space each bound to,
+#: and the store libraries the guard imported (none may be: the install has none).
+GUARD_PROBE = """
+import json, sys
+base_url, adapters = sys.argv[1], sys.argv[2:]
+spaces = {}
+if "langchain" in adapters:
+    from langchain_core.vectorstores import InMemoryVectorStore
+    from langchain_orq import OrqEmbeddings
+    embeddings = OrqEmbeddings(model="openai/text-embedding-3-small", base_url=base_url)
+    embeddings.guard(InMemoryVectorStore(embeddings))
+    spaces["langchain"] = str(embeddings.space)
+if "llama-index" in adapters:
+    from llama_index.core.vector_stores import SimpleVectorStore
+    from llama_index_orq import OrqEmbedding
+    embed_model = OrqEmbedding(model_name="openai/text-embedding-3-small", base_url=base_url)
+    embed_model.guard(SimpleVectorStore())
+    spaces["llama-index"] = str(embed_model.space)
+stores = ("chromadb", "qdrant_client", "langchain_postgres", "sqlalchemy", "psycopg")
+print(json.dumps({"spaces": spaces, "imported": [m for m in stores if m in sys.modules]}))
+"""
+
+
+def test_each_adapter_guards_its_frameworks_own_store_with_no_store_library(installed, gateway_url):
+    adapters = [extra for extra in ("langchain", "llama-index") if installed.install.has(extra)]
+    if not adapters:
+        pytest.skip("this install has no adapter")
+    finished = installed.run("python", "-c", GUARD_PROBE, f"{gateway_url}/v2/router", *adapters)
+    assert finished.returncode == 0, finished.stderr
+    outcome = json.loads(finished.stdout)
+    assert outcome["spaces"] == dict.fromkeys(adapters, "text-embedding-3-small:1536:none")
+    if installed.install.has("langchain") and not installed.install.has("llama-index"):
+        assert outcome["imported"] == []

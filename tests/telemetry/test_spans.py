@@ -51,6 +51,14 @@ def test_each_request_is_a_client_span_under_its_calls_span_under_the_callers(
     assert sum(call.attributes["orq_embeddings.attempts"] for call in calls) == 3
 
 
+def test_the_call_span_names_the_vector_space_that_served_it(surface: Surface, orq_gateway, otel):
+    surface.embed(Call(base_url=orq_gateway.base_url), TEXTS)
+
+    [call] = otel.spans(CALL_SPAN)
+    space = f"{HASHING_64.served_name}:{HASHING_64.dimensions}:none"
+    assert call.attributes["orq_embeddings.embedding_space"] == space
+
+
 def test_a_request_span_says_what_the_conventions_ask(surface: Surface, orq_gateway, otel):
     texts = ["a passage", "and another passage"]
     surface.embed(Call(base_url=orq_gateway.base_url), texts)

@@ -4,9 +4,10 @@ Every lower-cased token and every character trigram of a word adds +-weight at h
 and the sum is L2-normalised. Texts that share words share features, so they are closer than
 texts that do not, and a small retrieval demo finds the right passage. The hash is keyed with the
 model id, so each model has its own vector space, as real models do: vectors of two models are
-not comparable. Each feature lands once within the first 8 components, once within the first 32,
-128, ... and once anywhere, so a vector cut short by ``dimensions`` still carries every feature
-(OpenAI's v3 models are trained to shorten well in the same way).
+not comparable (a model serving another's weights, ``same_vectors_as``, is keyed with theirs).
+Each feature lands once within the first 8 components, once within the first 32, 128, ... and
+once anywhere, so a vector cut short by ``dimensions`` still carries every feature (OpenAI's v3
+models are trained to shorten well in the same way).
 
 A pure function of (model id, input): the same text always gets the same vector, in every process.
 """
@@ -47,7 +48,7 @@ class HashingEmbedder(Embedder):
 
     def __init__(self, spec: ModelSpec) -> None:
         self._dimensions = spec.dimensions
-        self._key = hashlib.blake2b(spec.id.encode("utf-8"), digest_size=32).digest()
+        self._key = hashlib.blake2b(spec.vectors_id.encode("utf-8"), digest_size=32).digest()
         self._prefixes = _prefixes(spec.dimensions)
         # A placement in a short prefix collides with most other features there; weighting it by
         # sqrt(prefix / dimensions) keeps that noise small in a full vector, while a vector cut

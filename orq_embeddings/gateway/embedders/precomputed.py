@@ -36,7 +36,7 @@ class PrecomputedEmbedder(Embedder):
     """
 
     def __init__(self, spec: ModelSpec) -> None:
-        digest = hashlib.blake2b(spec.id.encode("utf-8"), digest_size=8).digest()
+        digest = hashlib.blake2b(spec.vectors_id.encode("utf-8"), digest_size=8).digest()
         seed = int.from_bytes(digest, "little")
         bank = np.random.default_rng(seed).standard_normal((_BANK_ROWS, spec.dimensions))
         self._bank = normalised(bank.astype(np.float32))
