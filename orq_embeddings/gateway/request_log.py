@@ -48,6 +48,8 @@ class RecordedRequest(BaseModel):
         cache: ``"hit"`` or ``"miss"`` when the request asked for the cache.
         attempts: every call of a model, in order, with the status it answered.
         refused_by: the limit that refused the request, when one did.
+        received_at, answered_at: when the request arrived and when its answer was sent (Unix
+            time), so a test can see how long a job kept the gateway busy, engine start-up aside.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -63,6 +65,8 @@ class RecordedRequest(BaseModel):
     cache: CacheOutcome | None = None
     attempts: tuple[Attempt, ...] = ()
     refused_by: GatewayLimit | None = None
+    received_at: float | None = None
+    answered_at: float | None = None
 
     def body_json(self) -> Any:
         """The body parsed as JSON."""
