@@ -44,6 +44,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import SecretStr
 from pyspark import Broadcast
+from pyspark.errors import PythonException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, FloatType, StringType, StructField, StructType
@@ -54,6 +55,7 @@ from ._engines.job import (
     REPORT_COLUMNS,
     JobResult,
     MixedSpacesError,
+    TaskFailedError,
     check_columns,
     embed_part,
     finish_job,
@@ -67,6 +69,7 @@ __all__ = [
     "EmbedPartitions",
     "JobResult",
     "MixedSpacesError",
+    "TaskFailedError",
     "concurrent_tasks",
     "embed_dataframe",
     "with_embeddings",
@@ -290,7 +293,7 @@ def _count_ids(df: DataFrame, id_column: str) -> int:
     assert totals is not None
     repeated: list[tuple[Any, int]] = []
     if totals["repeated"]:
-        found = counted.where(F.col("count") > 1).limit(_SHOWN_IDS + 1).collect()
+        found = counted.where(F.col("count") > 1).orderBy(id_column).limit(_SHOWN_IDS + 1).collect()
         repeated = [(row[id_column], row["count"]) for row in found]
     refuse_bad_ids(id_column, totals["nulls"] or 0, repeated)
     return int(totals["ids"])
@@ -343,8 +346,9 @@ def embed_dataframe(
             concurrent task, a missing column, null or repeated ids, or an output holding
             another job's rows.
         MixedSpacesError: the rows were served from more than one vector space.
-        Py4JJavaError, PythonException: a task failed (the server's or the network's errors,
-            after the client's retries); the parts written so far stay for the next run.
+        TaskFailedError: a task failed: a row that cannot be embedded (without
+            ``row_errors``), or the server's or the network's errors after the client's
+            retries. The parts written so far stay for the next run.
     """
     if rows_per_part < 1:
         raise ConfigurationError([ConfigurationProblem(("rows_per_part",), "must be at least 1")])
@@ -370,7 +374,10 @@ def embed_dataframe(
                 spec, directory, id_column, text_column, rows_per_part, row_errors, key
             )
             schema = ", ".join(f"{name} long" for name in REPORT_COLUMNS)
-            reports = todo.repartition(tasks).mapInPandas(write, schema).collect()
+            try:
+                reports = todo.repartition(tasks).mapInPandas(write, schema).collect()
+            except PythonException as error:
+                raise TaskFailedError.from_traceback(str(error)) from error
         finally:
             if key is not None:
                 key.destroy()
