@@ -68,10 +68,11 @@ def ray_session() -> Iterator[RaySession]:
 
 @dataclass(frozen=True)
 class SparkSessionInfo:
-    """The session's Spark, and where it writes its event log."""
+    """The session's Spark, where it writes its event log, and its scratch space."""
 
     spark: Any
     event_log: Path
+    local_dir: Path
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +86,7 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSes
             "default-jre-headless where apt-get can; install it (or any JRE 17+) to run these"
         )
     event_log = tmp_path_factory.mktemp("spark-events")
+    local_dir = tmp_path_factory.mktemp("spark-local")
     with key_in_environment(ENV_KEY):
         spark = start_spark(
             SPARK_TASKS,
@@ -95,9 +97,10 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSes
                 "spark.eventLog.enabled": "true",
                 "spark.eventLog.dir": event_log.as_uri(),
                 "spark.eventLog.compress": "false",
+                "spark.local.dir": str(local_dir),
             },
         )
-    yield SparkSessionInfo(spark, event_log)
+    yield SparkSessionInfo(spark, event_log, local_dir)
     spark.stop()
 
 
