@@ -51,7 +51,8 @@ notebooks: $(INSTALLED)
 	$(BIN)/python notebooks/execute.py
 
 ## bench: throughput against the clients users would otherwise pick and against measured floors;
-## the CLI's start-up time; a job against a 30-per-minute rate limit (a minute); all written to
+## the CLI's start-up time; a job against a 30-per-minute rate limit (a minute); Ray and Spark jobs
+## on one budget against the same limit (a minute and a half); all written to
 ## benchmarks/RESULTS.md from the one run
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/run_all.py

@@ -31,6 +31,7 @@ BENCHMARKS = {
     ),
     "cli_startup.py": ("--runs", "1"),
     "rate_limits.py": ("--requests", "8", "--limit", "6", "--window", "1"),
+    "cluster_budget.py": ("--window", "3"),
 }  # fmt: skip
 TITLE = "# Benchmark results"
 
