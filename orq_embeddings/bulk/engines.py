@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._engines.budget import JobBudget
 from ..extras import RAY, SPARK, require
 from .checkpoint import CheckpointConflictError, changes, file_digest
-from .job import BulkJob, BulkResult, read_checked_corpus
+from .job import BulkJob, BulkResult, describe_bad_rows, read_checked_corpus
 from .outputs import Chunk, write_output
 from .rows import BadRow, Corpus
 
@@ -74,6 +75,9 @@ def run_engine_job(
         ValueError: no row could be embedded.
     """
     require(f"--engine {engine}", ENGINES[engine])
+    noun = "workers" if engine == "ray" else "concurrent tasks"
+    budget = JobBudget(settings.get("requests_per_minute"), settings.get("tokens_per_minute"))
+    budget.check_covers(workers, noun)  # before an engine takes seconds to start
     corpus = read_checked_corpus(job, say)
     parts = parts_dir_for(job.output)
     _claim(parts, job)
@@ -86,6 +90,8 @@ def run_engine_job(
     if result.resumed:
         say(f"continued: {result.resumed} of {result.rows} rows were embedded by earlier runs")
     dimensions, refused = _write_in_input_order(job.output, corpus, parts)
+    if refused:
+        say(f"skipped {describe_bad_rows(refused)}")
     shutil.rmtree(parts, ignore_errors=True)
     return BulkResult(
         rows=len(corpus.texts) - len(refused),
