@@ -25,7 +25,6 @@ PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "v
 
 
 @dataclass(frozen=True)
-@dataclass(frozen=True)
 class Distributions:
     """What ``python -m build`` made: the sdist, and the wheel built from that sdist."""
 
@@ -33,6 +32,7 @@ class Distributions:
     sdist: Path
 
 
+@dataclass(frozen=True)
 class Install:
     """One way to install the distribution: its extras, and the Python it runs on.
 
