@@ -2,12 +2,14 @@
 
 In each install: every ``--help`` works; what the install brings imports, and what it lacks
 raises (or exits 2 with) one line naming the ``pip install`` to run; and one real
-``orq-embeddings embed`` runs against a local gateway on 127.0.0.1.
+``orq-embeddings embed`` runs against a local gateway on 127.0.0.1, on each engine the install
+brings (``[ray]``, ``[spark]``: each installed alone).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +29,8 @@ INSTALLS = [
     Install(("llama-index",)),
     Install(("gateway",)),
     Install(("all",)),
+    Install(("ray",)),
+    Install(("spark",)),
     # The core install on every other supported Python this machine has.
     *(Install(python=python) for python in other_pythons()),
 ]
@@ -56,6 +60,8 @@ def start_the_local_gateway():
     with LocalGateway():
         pass
 attempt("the local gateway", start_the_local_gateway)
+attempt("orq_embeddings.ray", lambda: __import__("orq_embeddings.ray").ray.embed_dataset)
+attempt("orq_embeddings.spark", lambda: __import__("orq_embeddings.spark").spark.embed_dataframe)
 print(json.dumps(outcome))
 """
 
@@ -92,6 +98,8 @@ def test_each_adapter_and_the_gateway_import_or_name_the_extra_to_install(instal
         "langchain_orq": "langchain",
         "llama_index_orq": "llama-index",
         "the local gateway": "gateway",
+        "orq_embeddings.ray": "ray",
+        "orq_embeddings.spark": "spark",
     }
     for name, extra in expected.items():
         if installed.install.has(extra):
@@ -158,3 +166,27 @@ def test_embed_writes_vectors_from_a_local_gateway(installed, gateway_url, tmp_p
     assert finished.returncode == 0, finished.stderr
     assert np.load(output).shape == (3, 1536)
     assert f"wrote 3 vectors of 1536 dimensions to {output}" in finished.stderr
+
+
+@pytest.mark.parametrize("engine", ["ray", "spark"])
+def test_embed_on_an_engine_runs_or_names_its_extra(installed, gateway_url, engine, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("a first text\na second text\na third text\n")
+    output = tmp_path / "vectors.npy"
+    if installed.install.has(engine) and engine == "spark" and shutil.which("java") is None:
+        pytest.skip("Spark needs Java 17 or 21; `make test` installs default-jre-headless")
+
+    finished = installed.run(
+        "orq-embeddings", "embed", corpus, "-o", output, "--model", MODEL, "--engine", engine,
+        "--base-url", f"{gateway_url}/v2/router", timeout=240,
+    )  # fmt: skip
+
+    if installed.install.has(engine):
+        assert finished.returncode == 0, finished.stderr[-3000:]
+        assert np.load(output).shape == (3, 1536)
+    else:
+        assert finished.returncode == 2
+        assert one_line(finished.stderr).startswith(
+            f"orq-embeddings embed: --engine {engine} needs"
+        )
+        assert one_line(finished.stderr).endswith(f'run pip install "orq-embeddings[{engine}]"')
