@@ -134,7 +134,8 @@ class RateBudget:
             ConfigurationError: a budget below one request (or token) per worker and window.
         """
         JobBudget(requests_per_minute, tokens_per_minute).check_covers(workers, "workers")
-        holder = ray.remote(num_cpus=0, max_restarts=-1)(_WindowHolder)
+        # Restarted if its process dies (it then starts full), and calls in flight go again.
+        holder = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(_WindowHolder)
         actor = holder.remote(
             requests_per_minute=requests_per_minute,
             tokens_per_minute=tokens_per_minute,

@@ -19,7 +19,9 @@ cluster instead, whose workers must reach the output's folder. Spark runs as ``l
 from __future__ import annotations
 
 import json
+import logging
 import shutil
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,7 +136,9 @@ def _on_ray(
     """The job on a Ray on this machine (or on ``RAY_ADDRESS``'s cluster)."""
     from .._engines.local_sessions import start_ray
 
-    started = start_ray()
+    # A command's output is its own lines: Ray's progress bars and INFO logs stay quiet.
+    logging.getLogger("ray").setLevel(logging.WARNING)
+    started = start_ray(logging_level=logging.WARNING)
     import ray.data
 
     from ..ray import embed_dataset
@@ -156,6 +160,8 @@ def _on_spark(
     """The job on a Spark on this machine, ``local[workers]``."""
     from .._engines.local_sessions import start_spark
 
+    # pyspark warns at every pandas conversion that it does not yet fully support pandas 3.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     spark = start_spark(workers)
     from ..spark import embed_dataframe
 
