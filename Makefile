@@ -63,7 +63,7 @@ notebooks: $(INSTALLED)
 
 ## bench: throughput against the clients users would otherwise pick and against measured floors;
 ## the CLI's start-up time; a job against a 30-per-minute rate limit (a minute); Ray and Spark jobs
-## on one budget against the same limit (a minute and a half); all written to
+## on one budget against the same limit (two minutes); all written to
 ## benchmarks/RESULTS.md from the one run
 bench: $(INSTALLED) java
 	$(BIN)/python benchmarks/run_all.py

@@ -20,7 +20,7 @@ The issue's targets, for the job's budget: within 1.15x of the minimum, at most 
 
 All eight jobs run at once, each against a gateway of its own in its own process, on one local
 Ray (2 CPUs) and one local Spark (``local[12]``: every job's tasks at once), so ``make bench``
-takes about a minute and a half longer, not eight: the jobs wait on the limit, not on the CPUs.
+takes about two minutes longer, not eight: the jobs wait on the limit, not on the CPUs.
 
     .venv/bin/python benchmarks/run_all.py --only cluster_budget.py   # `make bench`, this part
     .venv/bin/python benchmarks/cluster_budget.py --window 6          # seconds, not the issue's

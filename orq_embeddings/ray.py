@@ -49,7 +49,7 @@ import ray.data
 from pydantic import SecretStr
 
 from ._engines.budget import JobBudget
-from ._engines.client_spec import ClientSpec
+from ._engines.client_spec import ClientSpec, as_secret
 from ._engines.job import (
     REPORT_COLUMNS,
     JobResult,
@@ -60,6 +60,7 @@ from ._engines.job import (
     embed_part,
     finish_job,
     not_done,
+    open_job,
 )
 from ._engines.parts import EMBEDDING, ERROR, OutputDirectory, embedding_array
 from ._engines.rate_window import SharedWindow
@@ -286,6 +287,12 @@ class _EmbedParts:
         )
 
 
+def _columns_of(dataset: ray.data.Dataset) -> list[str]:
+    """The dataset's columns; none when Ray cannot say (a dataset without a block)."""
+    schema = dataset.schema()
+    return [] if schema is None else list(schema.names)
+
+
 def _id_column(dataset: ray.data.Dataset, id_column: str) -> pa.ChunkedArray:
     """The counting pass: every id of ``dataset``, read to this process in arrow's form."""
     batches = dataset.select_columns([id_column]).iter_batches(batch_format="pyarrow")
@@ -350,18 +357,21 @@ def embed_dataset(
     """
     if workers < 1:
         raise ConfigurationError([ConfigurationProblem(("workers",), "must be at least 1")])
-    if rows_per_part < 1:
-        raise ConfigurationError([ConfigurationProblem(("rows_per_part",), "must be at least 1")])
     budget_settings = {
         "rate_limit_window": settings.get("rate_limit_window", DEFAULT_RATE_LIMIT_WINDOW),
         "max_retry_after": settings.get("max_retry_after", DEFAULT_MAX_RETRY_AFTER),
     }
     JobBudget(requests_per_minute, tokens_per_minute).check_covers(workers, "workers")
-    spec = ClientSpec.checked(model, settings)
-    check_columns(dataset.schema().names, id_column=id_column, text_column=text_column)
-    directory = OutputDirectory(output)
-    manifest = {**spec.vector_settings(), "id_column": id_column, "text_column": text_column}
-    directory.prepare(manifest, restart=restart)
+    spec, directory = open_job(
+        model,
+        settings,
+        output,
+        _columns_of(dataset),
+        id_column=id_column,
+        text_column=text_column,
+        rows_per_part=rows_per_part,
+        restart=restart,
+    )
 
     ids = _id_column(dataset, id_column)
     check_ids(ids, id_column)
@@ -375,7 +385,7 @@ def embed_dataset(
             tokens_per_minute=tokens_per_minute,
             **budget_settings,
         )
-        key = None if api_key is None else ray.put(SecretStr(_secret(api_key)))
+        key = None if api_key is None else ray.put(as_secret(api_key))
         try:
             # A block is what one worker takes at a time: blocks larger than a part are split,
             # so that a few large blocks still keep every worker busy.
@@ -418,7 +428,3 @@ def _run(reports: ray.data.Dataset) -> list[dict[str, Any]]:
         return reports.take_all()
     except ray.exceptions.RayTaskError as error:
         raise TaskFailedError.from_traceback(str(error)) from error
-
-
-def _secret(api_key: str | SecretStr) -> str:
-    return api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key

@@ -50,7 +50,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, FloatType, StringType, StructField, StructType
 
 from ._engines.budget import JobBudget
-from ._engines.client_spec import ClientSpec
+from ._engines.client_spec import ClientSpec, as_secret
 from ._engines.job import (
     REPORT_COLUMNS,
     JobResult,
@@ -59,6 +59,7 @@ from ._engines.job import (
     check_columns,
     embed_part,
     finish_job,
+    open_job,
     refuse_bad_ids,
 )
 from ._engines.parts import EMBEDDING, ERROR, OutputDirectory
@@ -350,15 +351,18 @@ def embed_dataframe(
             ``row_errors``), or the server's or the network's errors after the client's
             retries. The parts written so far stay for the next run.
     """
-    if rows_per_part < 1:
-        raise ConfigurationError([ConfigurationProblem(("rows_per_part",), "must be at least 1")])
     spark = df.sparkSession
     tasks, share = _shares(spark, concurrent_tasks, requests_per_minute, tokens_per_minute)
-    spec = ClientSpec.checked(model, {**settings, **share})
-    check_columns(df.columns, id_column=id_column, text_column=text_column)
-    directory = OutputDirectory(output)
-    manifest = {**spec.vector_settings(), "id_column": id_column, "text_column": text_column}
-    directory.prepare(manifest, restart=restart)
+    spec, directory = open_job(
+        model,
+        {**settings, **share},
+        output,
+        df.columns,
+        id_column=id_column,
+        text_column=text_column,
+        rows_per_part=rows_per_part,
+        restart=restart,
+    )
 
     rows = _count_ids(df, id_column)
     resumed = len(directory.scan(id_column).ids)
@@ -368,7 +372,7 @@ def embed_dataframe(
         if resumed:
             done = spark.read.parquet(directory.location).select(id_column)
             todo = todo.join(done, id_column, "left_anti")
-        key = None if api_key is None else spark.sparkContext.broadcast(_secret(api_key))
+        key = None if api_key is None else spark.sparkContext.broadcast(as_secret(api_key))
         try:
             write = _WriteParts(
                 spec, directory, id_column, text_column, rows_per_part, row_errors, key
@@ -383,7 +387,3 @@ def embed_dataframe(
                 key.destroy()
         tokens = sum(report["tokens"] for report in reports)
     return finish_job(directory, id_column, rows=rows, resumed=resumed, tokens=tokens)
-
-
-def _secret(api_key: str | SecretStr) -> SecretStr:
-    return api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)

@@ -98,3 +98,8 @@ class ClientSpec:
         if budget is not None:
             client._resources.draw_from(budget)
         return client
+
+
+def as_secret(api_key: str | SecretStr) -> SecretStr:
+    """The key as a SecretStr, which never shows its value in a repr or a log line."""
+    return api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)

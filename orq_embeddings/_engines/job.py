@@ -17,6 +17,7 @@ A rerun after a kill finds the finished parts in step 1 and sends no request for
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 
 from ..client import OrqEmbeddingsClient
 from ..errors import ConfigurationError, ConfigurationProblem, OrqError
+from .client_spec import ClientSpec
 from .parts import OutputDirectory, part_name, part_table
 from .row_errors import embed_rows
 
@@ -149,6 +151,37 @@ def refuse_bad_ids(id_column: str, nulls: int, repeated: Sequence[tuple[Any, int
         )
     if problems:
         raise ConfigurationError(problems)
+
+
+def open_job(
+    model: str,
+    settings: dict[str, Any],
+    output: str | os.PathLike[str],
+    columns: Sequence[str],
+    *,
+    id_column: str,
+    text_column: str,
+    rows_per_part: int,
+    restart: bool,
+) -> tuple[ClientSpec, OutputDirectory]:
+    """The first checks of a job where it starts, and its output directory made ready for it.
+
+    Args:
+        settings: the workers' client settings.
+        columns: the input's columns.
+
+    Raises:
+        ConfigurationError: a bad setting, a missing column, or an output holding another
+            job's rows (see :meth:`OutputDirectory.prepare`).
+    """
+    if rows_per_part < 1:
+        raise ConfigurationError([ConfigurationProblem(("rows_per_part",), "must be at least 1")])
+    spec = ClientSpec.checked(model, settings)
+    check_columns(columns, id_column=id_column, text_column=text_column)
+    directory = OutputDirectory(output)
+    manifest = {**spec.vector_settings(), "id_column": id_column, "text_column": text_column}
+    directory.prepare(manifest, restart=restart)
+    return spec, directory
 
 
 def check_ids(ids: pa.ChunkedArray, id_column: str) -> None:

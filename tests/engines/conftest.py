@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
+from orq_embeddings import OrqEmbeddingsClient
 from orq_embeddings._engines.local_sessions import start_ray, start_spark
 from tests.support.leaks import FAKE_KEY
 
@@ -108,3 +111,74 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSes
 def spark(spark_session: SparkSessionInfo) -> Any:
     """The session's Spark."""
     return spark_session.spark
+
+
+# -- one job, run the same way on either engine ------------------------------------------------
+
+TEXTS = [f"passage {n} about {'rivers' if n % 3 else 'mountains'}" for n in range(120)]
+
+
+def single_client_vectors(base_url: str, texts: list[str], model: str = MODEL) -> np.ndarray:
+    """What one client in this process gives ``texts``: what every engine must give them too."""
+    with OrqEmbeddingsClient(model, base_url=base_url) as client:
+        return client.embed_numpy(texts)
+
+
+def vectors_of(column: list) -> np.ndarray:
+    """An ``embedding`` column's vectors as one float32 array."""
+    return np.stack([np.asarray(vector, dtype=np.float32) for vector in column])
+
+
+@dataclass(frozen=True)
+class EngineJob:
+    """An engine's job (``embed_dataset``, ``embed_dataframe``), called the same way on both.
+
+    Attributes:
+        name: ``"ray"`` or ``"spark"``.
+        spark: the session's Spark, for Spark's job.
+    """
+
+    name: str
+    spark: Any = None
+
+    def run(
+        self,
+        ids: list,
+        texts: list,
+        output: Path,
+        *,
+        pieces: int = 3,
+        model: str = MODEL,
+        **settings,
+    ) -> Any:
+        """Embed the rows, handed over in ``pieces`` blocks or partitions, into ``output``."""
+        table = pa.table({"id": pa.array(ids, type=None if ids else pa.int64()), "text": texts})
+        size = max(1, -(-len(ids) // pieces))
+        if self.name == "ray":
+            import ray.data
+
+            from orq_embeddings.ray import embed_dataset
+
+            blocks = [table.slice(start, size) for start in range(0, len(ids), size)] or [table]
+            return embed_dataset(ray.data.from_arrow(blocks), model, output, **settings)
+        from orq_embeddings.spark import embed_dataframe
+
+        frame = self.spark.createDataFrame(table).repartition(pieces)
+        return embed_dataframe(frame, model, output, **settings)
+
+    def runners(self, count: int) -> dict[str, int]:
+        """The setting that runs ``count`` workers (Ray) or concurrent tasks (Spark)."""
+        return {"workers" if self.name == "ray" else "concurrent_tasks": count}
+
+    @property
+    def runners_noun(self) -> str:
+        return "workers" if self.name == "ray" else "concurrent tasks"
+
+
+@pytest.fixture(params=["ray", "spark"])
+def engine(request: pytest.FixtureRequest) -> EngineJob:
+    """Each engine's job in turn, on the session's Ray or Spark."""
+    if request.param == "ray":
+        request.getfixturevalue("ray_session")
+        return EngineJob("ray")
+    return EngineJob("spark", request.getfixturevalue("spark_session").spark)

@@ -22,9 +22,8 @@ import psutil
 import pyarrow.parquet as pq
 import pytest
 
-from orq_embeddings import OrqEmbeddingsClient
 from orq_embeddings.gateway import GatewayConfig, ResponseFault
-from tests.engines.conftest import MODEL
+from tests.engines.conftest import single_client_vectors, vectors_of
 from tests.engines.killable_job import BATCH_SIZE, ROWS_PER_PART, corpus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,21 +80,6 @@ def kill_everything_started_by(job: subprocess.Popen) -> None:
         job.stdout.close()
 
 
-def resume(engine: str, output: Path, base_url: str, spark=None):
-    table = corpus(ROWS)
-    settings = {"base_url": base_url, "batch_size": BATCH_SIZE, "rows_per_part": ROWS_PER_PART}
-    if engine == "ray":
-        import ray.data
-
-        from orq_embeddings.ray import embed_dataset
-
-        blocks = [table.slice(start, 100) for start in range(0, ROWS, 100)]
-        return embed_dataset(ray.data.from_arrow(blocks), MODEL, output, **settings)
-    from orq_embeddings.spark import embed_dataframe
-
-    return embed_dataframe(spark.createDataFrame(table.to_pandas()), MODEL, output, **settings)
-
-
 @pytest.fixture
 def slow_gateway(orq_gateway_pool):
     gateway = orq_gateway_pool.get(GatewayConfig(seed=5))
@@ -103,37 +87,32 @@ def slow_gateway(orq_gateway_pool):
     return gateway
 
 
-@pytest.fixture(params=["ray", "spark"])
-def engine(request):
-    """The engine, with the session's Ray or Spark started for the rerun."""
-    session = request.getfixturevalue("ray_session" if request.param == "ray" else "spark_session")
-    return request.param, getattr(session, "spark", None)
-
-
 def test_a_killed_job_resumes_exactly(engine, slow_gateway, tmp_path):
-    name, spark = engine
     output = tmp_path / "embeddings"
-    kill_when_parts_appear(name, output, slow_gateway.url + "/v2/router")
+    kill_when_parts_appear(engine.name, output, slow_gateway.base_url)
     written = set(pq.read_table(output, columns=["id"]).column("id").to_pylist())
     assert PARTS_BEFORE_THE_KILL * ROWS_PER_PART <= len(written) < ROWS
     slow_gateway.reset()
 
-    result = resume(name, output, slow_gateway.base_url, spark)
-
-    texts = dict(
-        zip(
-            corpus(ROWS).column("id").to_pylist(),
-            corpus(ROWS).column("text").to_pylist(),
-            strict=True,
-        )
+    rows = corpus(ROWS)
+    result = engine.run(
+        rows.column("id").to_pylist(),
+        rows.column("text").to_pylist(),
+        output,
+        pieces=6,
+        base_url=slow_gateway.base_url,
+        batch_size=BATCH_SIZE,
+        rows_per_part=ROWS_PER_PART,
     )
+
+    ids, texts = rows.column("id").to_pylist(), rows.column("text").to_pylist()
     sent = {text for request in slow_gateway.requests() for text in request.body_json()["input"]}
-    assert sent == {texts[row_id] for row_id in texts if row_id not in written}
+    assert sent == {text for row_id, text in zip(ids, texts, strict=True) if row_id not in written}
     assert (result.resumed, result.embedded) == (len(written), ROWS - len(written))
     table = pq.read_table(output).sort_by("id")
-    assert table.column("id").to_pylist() == sorted(texts)
-    with OrqEmbeddingsClient(MODEL, base_url=slow_gateway.base_url) as client:
-        expected = client.embed_numpy([texts[row_id] for row_id in sorted(texts)])
-    vectors = np.stack([np.asarray(v, np.float32) for v in table.column("embedding").to_pylist()])
-    np.testing.assert_array_equal(vectors, expected)
+    assert table.column("id").to_pylist() == ids
+    np.testing.assert_array_equal(
+        vectors_of(table.column("embedding").to_pylist()),
+        single_client_vectors(slow_gateway.base_url, texts),
+    )
     assert [path.name for path in output.iterdir() if path.name.startswith(".")] == []
