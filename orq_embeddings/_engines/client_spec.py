@@ -96,6 +96,8 @@ class ClientSpec:
         """
         client = OrqEmbeddingsClient(self.model, api_key=api_key, **self.settings)
         if budget is not None:
+            # The budget is no client setting (it is a live handle, made per job), so it is
+            # attached to the resources the client and its copies share, here and only here.
             client._resources.draw_from(budget)
         return client
 

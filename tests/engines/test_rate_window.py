@@ -9,25 +9,18 @@ from __future__ import annotations
 import pytest
 
 from orq_embeddings._engines.rate_window import SharedWindow
+from tests.support.gateway_http import SteppedClock
 
 WINDOW = 10.0
 MARGIN = 0.2  # 2% of a 10 s window
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> SteppedClock:
+    return SteppedClock()
 
 
-def window_on(clock: Clock, **budgets: int | None) -> SharedWindow:
+def window_on(clock: SteppedClock, **budgets: int | None) -> SharedWindow:
     return SharedWindow(
         requests_per_minute=budgets.get("requests_per_minute"),
         tokens_per_minute=budgets.get("tokens_per_minute"),
