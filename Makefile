@@ -13,7 +13,7 @@ LOWEST := .venv-lowest
 LOWEST_PINS := "llama-index-core==0.13.0" "langchain-core==1.0.0" "langchain-tests==1.0.0" \
 	"langchain-classic==1.0.0"
 
-.PHONY: demo test lint test-lowest notebooks bench clean
+.PHONY: demo test lint test-lowest notebooks bench clean java
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,20 @@ $(LOWEST)/.installed: pyproject.toml
 
 ## test: lint, type-check and the whole test suite, notebooks included; then the adapters'
 ## tests again on the lowest supported langchain-core and llama-index-core
-test: lint
+test: lint java
 	$(BIN)/pytest
 	$(MAKE) test-lowest
+
+# Spark (its tests, and the cluster benchmark) needs Java 17 or newer. Where java is missing, it is
+# installed from Debian's packages (as root, as in CI, or through sudo); where it cannot be, the
+# Spark tests are skipped and say why.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		echo "java is missing: installing Debian's default-jre-headless for Spark"; \
+		{ $$SUDO apt-get update -qq && \
+		  $$SUDO apt-get install -y -qq --no-install-recommends default-jre-headless; } || \
+		echo "could not install java: the Spark tests will be skipped"; }
 
 test-lowest: $(LOWEST)/.installed
 	$(LOWEST)/bin/pytest -p no:cacheprovider tests/langchain tests/llama_index
@@ -52,10 +63,10 @@ notebooks: $(INSTALLED)
 
 ## bench: throughput against the clients users would otherwise pick and against measured floors;
 ## what OpenTelemetry costs (none, the API alone, an SDK); the CLI's start-up time; a job against
-## a 30-per-minute rate limit (a minute); all written to benchmarks/RESULTS.md from the one run.
-## BEFORE=<commit> also measures our calls with that commit's code, beside this checkout's, in the
-## same run
-bench: $(INSTALLED)
+## a 30-per-minute rate limit (a minute); Ray and Spark jobs on one budget against the same limit
+## (two minutes); all written to benchmarks/RESULTS.md from the one run. BEFORE=<commit> also
+## measures our calls with that commit's code, beside this checkout's, in the same run
+bench: $(INSTALLED) java
 	$(BIN)/python benchmarks/run_all.py $(if $(BEFORE),--before $(BEFORE))
 
 clean:

@@ -39,6 +39,7 @@ BENCHMARKS = {
     "telemetry_cost.py": ("--texts", "300", "--small-texts", "40", "--repeats", "1"),
     "cli_startup.py": ("--runs", "1"),
     "rate_limits.py": ("--requests", "8", "--limit", "6", "--window", "1"),
+    "cluster_budget.py": ("--window", "3"),
 }  # fmt: skip
 TITLE = "# Benchmark results"
 

@@ -19,6 +19,8 @@ DISTRIBUTION = "orq-embeddings"
 LANGCHAIN = {"langchain_core": "langchain"}
 LLAMA_INDEX = {"llama_index.core": "llama-index"}
 GATEWAY_SERVER = {"uvicorn": "gateway", "httptools": "gateway"}
+RAY = {"ray": "ray", "pyarrow": "ray"}
+SPARK = {"pyspark": "spark", "pyarrow": "spark", "pandas": "spark"}
 
 
 class MissingExtraError(ImportError):

@@ -7,7 +7,10 @@ one per layer (docs/architecture.md):
   or typed errors. It opens no socket and imports no HTTP library, transport or runtime.
 - ``_transport``: moving bytes. The only place in the client that imports an HTTP library.
 - ``_runtime``: what runs a call (shared pools, worker threads, pacing, look-ahead, splitting,
-  retries). It reaches the network only through the transport's protocol.
+  retries). It reaches the network only through the transport's protocol, and imports no engine.
+- ``_engines``: what the Ray and Spark engines share. Ray and pyspark are imported only where an
+  engine runs: the public modules ``ray`` and ``spark``, ``_engines/local_sessions.py`` (which
+  starts one on this machine) and the command line's ``--engine`` (``bulk/engines.py``).
 
 The adapters import only the core's public face: ``orq_embeddings`` and its public modules.
 """
@@ -33,12 +36,14 @@ PUBLIC_MODULES = {
     "extras",
     "options",
     "prefixes",
+    "ray",
     "results",
     "settings",
     "space",
+    "spark",
 }
 #: The private packages of the core, one per layer, and the packages of their own.
-PRIVATE_LAYERS = {"_wire", "_transport", "_runtime"}
+PRIVATE_LAYERS = {"_wire", "_transport", "_runtime", "_engines"}
 OWN_PACKAGES = {"gateway", "bulk"}
 
 HTTP_LIBRARIES = ("requests", "urllib3", "httpx", "httpcore", "h11", "anyio", "certifi")
@@ -95,6 +100,24 @@ def test_only_the_transport_imports_an_http_library():
 
 def test_the_runtime_reaches_the_network_only_through_the_transport_protocol():
     assert _offending(_files(CORE / "_runtime"), (*HTTP_LIBRARIES, "socket", "ssl")) == []
+
+
+ENGINES = ("ray", "pyspark")
+
+
+def test_an_engine_is_imported_only_where_one_runs():
+    importers = {
+        path.relative_to(ROOT).as_posix()
+        for path in _files(CORE)
+        for name, _ in runtime_imports(path)
+        if _top(name) in ENGINES
+    }
+    assert importers == {
+        "orq_embeddings/ray.py",
+        "orq_embeddings/spark.py",
+        "orq_embeddings/_engines/local_sessions.py",
+        "orq_embeddings/bulk/engines.py",
+    }
 
 
 @pytest.mark.parametrize("adapter", ["langchain_orq", "llama_index_orq"])

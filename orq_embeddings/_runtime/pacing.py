@@ -38,6 +38,12 @@ Waiting is not part of an attempt's ``timeout`` (that is connect to last byte), 
 most ``max_retry_after``. It is interruptible: async waits are cancelled with their task; a sync
 call's waits end at once when the call is abandoned (Ctrl-C in the caller's thread, or a broken
 ``iter_batches``), and no request starts after that.
+
+A :class:`SharedBudget` makes the budgets a whole job's rather than one client's: the clients of
+many processes (the workers of a Ray job) draw on one. A pacer given one (:meth:`Pacer.draw_from`)
+asks it before each start, after its own checks, and tells it how each request ended; the budget
+then owns the windows and the server's ``X-RateLimit`` state, and the pacer keeps only what is its
+own process's: holds after its 429s, and the cap on its requests in flight.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from .._wire.inputs import EmbeddingInput
 
@@ -79,9 +86,37 @@ class Start:
     at: float
     tokens: int
     done: bool = False
+    #: The name a shared budget granted this request under, when the pacer draws on one.
+    grant: str | None = None
 
 
-def _number(headers: Mapping[str, str], name: str) -> float | None:
+class SharedBudget(Protocol):
+    """A rate budget the clients of many processes draw on: a whole job's windows, not a client's.
+
+    It may live in another process (an actor): asking it is a call there. It must never need to be
+    told anything to free what it granted, since a process that dies mid-request tells it nothing:
+    a grant is a time stamp that leaves the window by itself.
+    """
+
+    @property
+    def counts_tokens(self) -> bool:
+        """Whether requests need a token estimate (the budget has a ``tokens_per_minute``)."""
+        ...
+
+    def try_take(self, tokens: int, *, retry: bool) -> str | float:
+        """Count a request of ``tokens`` and return the grant's name, or seconds to wait.
+
+        A ``retry`` has waited what its 429 asked for already, and is not held again.
+        """
+        ...
+
+    def finish(self, grant: str, status: int | None, headers: Mapping[str, str]) -> None:
+        """Say that request ``grant`` came back with ``status`` (None: no response), ``headers``."""
+        ...
+
+
+def header_number(headers: Mapping[str, str], name: str) -> float | None:
+    """Header ``name`` as a finite, non-negative number, or None (absent or not a number)."""
     value = headers.get(name)
     if value is None:
         return None
@@ -131,11 +166,21 @@ class Pacer:
         self._server_limit: int | None = None
         self._chars_reported = 0
         self._tokens_reported = 0
+        self._shared: SharedBudget | None = None
+
+    def draw_from(self, shared: SharedBudget) -> None:
+        """Ask ``shared`` before each start too, and leave the server's limits to it.
+
+        The server's ``X-RateLimit-Limit`` and ``-Remaining`` describe the key's whole use, which
+        only the shared budget sees; this pacer then heeds only its own 429s.
+        """
+        self._shared = shared
 
     @property
     def counts_tokens(self) -> bool:
         """Whether requests need a token estimate (only with a ``tokens_per_minute`` budget)."""
-        return self.tokens_per_minute is not None
+        shared = self._shared
+        return self.tokens_per_minute is not None or (shared is not None and shared.counts_tokens)
 
     def estimate(self, inputs: Sequence[EmbeddingInput]) -> int:
         """The tokens ``inputs`` are expected to count for: token ids exactly, text by length."""
@@ -193,25 +238,41 @@ class Pacer:
                 tokens,
                 budget,
             )
+        if self._shared is not None:
+            # Asked outside the lock: it may be a call to another process.
+            turn = self._shared.try_take(tokens, retry=retry)
+            if not isinstance(turn, str):
+                self._withdraw(start)
+                return turn
+            start.grant = turn
         return start
+
+    def _withdraw(self, start: Start) -> None:
+        """Uncount ``start``, which the shared budget did not grant: it never went."""
+        with self._lock:
+            self._starts.remove(start)
+            self._tokens_in_window -= start.tokens
+            self._in_flight -= 1
 
     def finish(self, start: Start, status: int | None, headers: Mapping[str, str]) -> None:
         """Record that ``start`` came back with ``status`` (None: no response) and ``headers``."""
         now = self._clock()
+        if self._shared is not None and start.grant is not None:
+            self._shared.finish(start.grant, status, headers)
         with self._lock:
             start.at = now
             start.done = True
             self._in_flight -= 1
             if status is None:
                 return
-            limit = _number(headers, "x-ratelimit-limit")
-            if limit is not None and limit >= 1:
+            limit = header_number(headers, "x-ratelimit-limit")
+            if limit is not None and limit >= 1 and self._shared is None:
                 self._server_limit = int(limit)
             if status == 429:
                 self._slow_down(now, headers)
             elif 200 <= status < 300:
                 self._speed_up()
-            if status != 429:
+            if status != 429 and self._shared is None:
                 self._heed_remaining(now, headers)
 
     def _window_limit(self) -> int | None:
@@ -241,8 +302,8 @@ class Pacer:
         in_flight = self._in_flight + 1
         current = in_flight if self._cap is None else min(self._cap, in_flight)
         self._cap = max(1.0, current / 2)
-        asked = _number(headers, "retry-after")
-        self._hold(now, asked if asked is not None else _reset_seconds(headers))
+        asked = header_number(headers, "retry-after")
+        self._hold(now, asked if asked is not None else reset_seconds(headers))
 
     def _speed_up(self) -> None:
         """A success: raise the cap by one every ``cap`` successes, until it no longer binds."""
@@ -258,20 +319,21 @@ class Pacer:
         it holds at least that many: then the window already paces them, more exactly than a
         ``Reset`` rounded up to whole seconds would.
         """
-        remaining = _number(headers, "x-ratelimit-remaining")
+        remaining = header_number(headers, "x-ratelimit-remaining")
         if remaining is None:
             return
         limit = self._server_limit
         if limit is not None and limit - remaining <= len(self._starts):
             return
         if remaining < 1:
-            self._hold(now, _reset_seconds(headers))
+            self._hold(now, reset_seconds(headers))
         elif remaining < (self._cap if self._cap is not None else self._max_concurrency):
             self._cap = max(1.0, remaining)
 
 
-def _reset_seconds(headers: Mapping[str, str]) -> float | None:
-    reset = _number(headers, "x-ratelimit-reset")
+def reset_seconds(headers: Mapping[str, str]) -> float | None:
+    """Seconds until ``X-RateLimit-Reset``: seconds from now, or a Unix time made relative."""
+    reset = header_number(headers, "x-ratelimit-reset")
     if reset is not None and reset > _EPOCH_THRESHOLD:
         return max(0.0, reset - time.time())
     return reset

@@ -36,7 +36,7 @@ from .._transport import factory
 from .._transport.base import AsyncTransport, Transport, TransportSettings
 from .batch_splitting import BatchLimits
 from .loop_scoped import LoopScoped
-from .pacing import Pacer
+from .pacing import Pacer, SharedBudget
 from .worker_threads import DaemonThreadPool
 
 if TYPE_CHECKING:
@@ -92,6 +92,7 @@ class SharedResources:
         self._new_pacer = new_pacer
         #: The inputs per request each model was found to take (see batch_splitting).
         self.batch_limits = BatchLimits()
+        self._shared_budget: SharedBudget | None = None
         self._start_over()
         _ALL.add(self)
 
@@ -124,6 +125,8 @@ class SharedResources:
         self.slots = threading.BoundedSemaphore(self.max_concurrency)
         #: When each request may start, for every thread and loop (see pacing).
         self.pacer = self._new_pacer()
+        if self._shared_budget is not None:
+            self.pacer.draw_from(self._shared_budget)
         self._owned = _Owned()
         # Closes what is left open once nothing holds these resources any more; never at exit,
         # where joining threads with requests in flight would hold the process up.
@@ -134,6 +137,11 @@ class SharedResources:
         self._per_loop: LoopScoped[LoopResources] = LoopScoped(
             functools.partial(_new_loop_resources, self._settings), _close_loop_resources
         )
+
+    def draw_from(self, budget: SharedBudget) -> None:
+        """Pace every request on ``budget`` too: a job's, shared with other processes' clients."""
+        self._shared_budget = budget
+        self.pacer.draw_from(budget)
 
     def transport(self) -> Transport:
         """The shared blocking transport: over the given sync client, if there is one."""

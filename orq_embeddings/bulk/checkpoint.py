@@ -35,7 +35,7 @@ class Spent(NamedTuple):
     runs: int
 
 
-def _changes(recorded: dict[str, Any], manifest: dict[str, Any]) -> list[ConfigurationProblem]:
+def changes(recorded: dict[str, Any], manifest: dict[str, Any]) -> list[ConfigurationProblem]:
     """Each setting that differs between two manifests, with its old and new values."""
     problems = []
     if any(recorded.get(key) != manifest.get(key) for key in ("input_sha256", "rows")):
@@ -134,7 +134,7 @@ class Checkpoint:
         directory.mkdir(exist_ok=True)
         if recorded != manifest:
             if saved and recorded:
-                raise CheckpointConflictError(directory, saved, _changes(recorded, manifest))
+                raise CheckpointConflictError(directory, saved, changes(recorded, manifest))
             for stale in directory.iterdir():
                 stale.unlink()
             _write_atomically(

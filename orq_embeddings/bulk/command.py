@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from ..client import OrqEmbeddingsClient
 from ..config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BATCH_SIZE
 from ..errors import ConfigurationError, OrqError, SettingPath, dotted_name
+from .engines import ENGINES, run_engine_job
 from .job import DEFAULT_CHUNK_ROWS, BadRowsError, BulkJob, BulkResult, run_bulk_job
 from .setting_flags import add_setting_flags, command_line_settings
 
@@ -82,6 +83,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="discard the rows saved by an earlier run (of this or another job) and start over",
     )
     flag(
+        "--engine",
+        choices=["here", *ENGINES],
+        default="here",
+        help="where to embed: in this process (default), or on Ray workers or Spark tasks on "
+        "this machine (RAY_ADDRESS: on that Ray cluster), with one rate budget for all of them "
+        "and the parts kept in OUTPUT.parts/ until the output is written (pip install "
+        '"orq-embeddings[ray]" or "[spark]")',
+    )
+    flag(
+        "--workers",
+        type=int,
+        default=2,
+        help="with --engine: Ray workers or Spark tasks at once, each sending up to "
+        "--max-concurrency requests (default: 2)",
+    )
+    flag(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -145,14 +162,7 @@ def _in_flags(error: ConfigurationError, flags: dict[str, str]) -> str:
 def run_embed_command(args: argparse.Namespace) -> int:
     """Run the job; the exit status says how it ended."""
     try:
-        client = OrqEmbeddingsClient(
-            args.model,
-            base_url=args.base_url,
-            dimensions=args.dimensions,
-            orq=args.orq,
-            batch_size=args.batch_size,
-            **command_line_settings(args),
-        )
+        client = OrqEmbeddingsClient(args.model, **_client_settings(args))
     except ConfigurationError as error:
         print(f"error: {_in_flags(error, args.setting_names)}", file=sys.stderr)
         return EXIT_USAGE
@@ -167,7 +177,17 @@ def run_embed_command(args: argparse.Namespace) -> int:
                 strict=args.strict,
                 restart=args.restart,
             )
-            result = run_bulk_job(job, client, progress=args.progress)
+            if args.engine == "here":
+                result = run_bulk_job(job, client, progress=args.progress)
+            else:
+                result = run_engine_job(
+                    job,
+                    args.engine,
+                    workers=args.workers,
+                    model=args.model,
+                    settings=_client_settings(args),
+                    say=_say,
+                )
         except KeyboardInterrupt:
             _exit_now(EXIT_INTERRUPTED)
         finally:
@@ -185,17 +205,32 @@ def run_embed_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _client_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The client's settings from the flags: its keyword arguments but the model."""
+    return {
+        "base_url": args.base_url,
+        "dimensions": args.dimensions,
+        "orq": args.orq,
+        "batch_size": args.batch_size,
+        **command_line_settings(args),
+    }
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
 def _summary(result: BulkResult, output: Path) -> str:
     """The last line of a finished job, counting every run of it."""
-    runs = (
-        f" over {result.runs} runs, {result.resumed_rows} rows from earlier runs"
-        if result.runs > 1
-        else ""
-    )
+    runs = ""
+    if result.runs > 1 or result.resumed_rows:
+        over = f" over {result.runs} runs," if result.runs > 1 else ","
+        runs = f"{over} {result.resumed_rows} rows from earlier runs"
+    tokens = "tokens" if result.tokens_over_every_run else "tokens this run"
     skipped = f", skipped {len(result.bad_rows)} bad row(s)" if result.bad_rows else ""
     return (
         f"wrote {result.rows} vectors of {result.dimensions} dimensions to {output} "
-        f"({result.tokens} tokens{runs}{skipped})"
+        f"({result.tokens} {tokens}{runs}{skipped})"
     )
 
 

@@ -68,7 +68,8 @@ class BulkResult:
     Attributes:
         rows: rows in the output.
         resumed_rows: of those, rows saved by earlier runs.
-        tokens: tokens spent over all runs, rows embedded again after an interruption included.
+        tokens: tokens spent over all runs, rows embedded again after an interruption included
+            (this run's only, when ``tokens_over_every_run`` is False: an engine's job).
         runs: how many runs the job took.
     """
 
@@ -78,6 +79,7 @@ class BulkResult:
     dimensions: int
     tokens: int
     runs: int = 1
+    tokens_over_every_run: bool = True
 
 
 class BadRowsError(ValueError):
@@ -126,6 +128,31 @@ def _manifest(job: BulkJob, client: OrqEmbeddingsClient, corpus: Corpus) -> dict
     }
 
 
+def read_checked_corpus(job: BulkJob, say: Callable[[str], None]) -> Corpus:
+    """The job's rows, once the output's format and folder, the ids and the rows are checked.
+
+    Bad rows are reported through ``say`` and left out (refused with ``job.strict``).
+
+    Raises:
+        ConfigurationError: an unsupported format, a missing output folder, repeated ids.
+        BadRowsError: ``job.strict`` and some rows cannot be embedded.
+        ValueError: no embeddable row.
+    """
+    check_output_path(job.output)
+    corpus = read_corpus(job.input, text_field=job.text_field, id_field=job.id_field)
+    if job.id_field is not None and corpus.repeated_ids():
+        problem = describe_repeated_ids(corpus, job.id_field)
+        raise ConfigurationError([ConfigurationProblem(("id_field",), problem)])
+    if corpus.bad_rows:
+        message = describe_bad_rows(corpus.bad_rows)
+        if job.strict:
+            raise BadRowsError(message)
+        say(f"skipping {message}")
+    if not corpus.texts:
+        raise ValueError(f"{job.input}: no row can be embedded")
+    return corpus
+
+
 def run_bulk_job(
     job: BulkJob,
     client: OrqEmbeddingsClient,
@@ -148,18 +175,7 @@ def run_bulk_job(
         ValueError: no embeddable row.
         OrqError, KeyboardInterrupt: after saving every finished chunk.
     """
-    check_output_path(job.output)
-    corpus = read_corpus(job.input, text_field=job.text_field, id_field=job.id_field)
-    if job.id_field is not None and corpus.repeated_ids():
-        problem = describe_repeated_ids(corpus, job.id_field)
-        raise ConfigurationError([ConfigurationProblem(("id_field",), problem)])
-    if corpus.bad_rows:
-        message = describe_bad_rows(corpus.bad_rows)
-        if job.strict:
-            raise BadRowsError(message)
-        say(f"skipping {message}")
-    if not corpus.texts:
-        raise ValueError(f"{job.input}: no row can be embedded")
+    corpus = read_checked_corpus(job, say)
     checkpoint = Checkpoint.open(
         job.checkpoint_dir, _manifest(job, client, corpus), restart=job.restart, say=say
     )

@@ -88,6 +88,7 @@ class _Notes:
     attempts: tuple[Attempt, ...] = ()
     rate_limit_headers: dict[str, str] = field(default_factory=dict)
     refused_by: GatewayLimit | None = None
+    received_at: float = field(default_factory=time.time)
 
     def recorded(self, path: str, status: int) -> RecordedRequest:
         request = self.request
@@ -105,6 +106,8 @@ class _Notes:
             cache=self.cache,
             attempts=self.attempts,
             refused_by=self.refused_by,
+            received_at=self.received_at,
+            answered_at=time.time(),
         )
 
 

@@ -50,6 +50,8 @@ class RecordedRequest(BaseModel):
         refused_by: the limit that refused the request, when one did.
         caller_trace_id: the trace id of the W3C ``traceparent`` the request carried, when it
             carried a valid one: the caller's OpenTelemetry trace.
+        received_at, answered_at: when the request arrived and when its answer was sent (Unix
+            time), so a test can see how long a job kept the gateway busy, engine start-up aside.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -66,6 +68,8 @@ class RecordedRequest(BaseModel):
     attempts: tuple[Attempt, ...] = ()
     refused_by: GatewayLimit | None = None
     caller_trace_id: str | None = None
+    received_at: float | None = None
+    answered_at: float | None = None
 
     def body_json(self) -> Any:
         """The body parsed as JSON."""

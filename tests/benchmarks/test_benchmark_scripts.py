@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+#: The quick run of every benchmark, made in the first test's setup: a local Ray and Spark start.
+pytestmark = pytest.mark.timeout(480)
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN_ALL = ROOT / "benchmarks" / "run_all.py"
 
@@ -26,7 +29,7 @@ def quick_report(tmp_path_factory: pytest.TempPathFactory) -> str:
         [sys.executable, str(RUN_ALL), "--quick", "--results", str(results)],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -44,6 +47,8 @@ def test_the_report_has_every_section_in_order(quick_report: str) -> None:
         "## Telemetry cost",
         "## CLI start-up",
         "## Rate limits: 8 requests against 6 per rolling 1 s (shortened: not the issue's)",
+        "## One budget for a cluster job: 40 requests against 30 per rolling 3 s "
+        "(shortened: not the issue's)",
     ):
         assert heading in headings, f"{heading!r} missing from {headings}"
     assert "run_all.py --quick" in quick_report
@@ -82,6 +87,19 @@ def test_both_rate_limit_jobs_of_ours_are_judged_and_the_peer_is_shown(quick_rep
     assert judged == ["(a)", "(b)"]
     assert "| (c) OpenAIEmbeddings (langchain-openai) |" in section
     assert "8 of 8 vectors" in section
+
+
+def test_every_cluster_job_on_the_jobs_budget_is_judged_beside_per_worker_budgets(
+    quick_report: str,
+) -> None:
+    section = quick_report.split("## One budget for a cluster job", 1)[1].split("\n## ", 1)[0]
+    judged = re.findall(
+        r"^- (?:MET|NOT MET): (\w+) on (\d) workers, the job's budget", section, re.MULTILINE
+    )
+    assert judged == [("ray", "2"), ("ray", "4"), ("spark", "2"), ("spark", "4")]
+    for engine in ("ray", "spark"):
+        for workers in (2, 4):
+            assert f"| {engine} | {workers} | per worker |" in section
 
 
 def test_quick_figures_never_overwrite_the_committed_results(tmp_path: Path) -> None:

@@ -224,3 +224,71 @@ def test_tokens_are_estimated_from_length_then_calibrated_on_reported_usage(cloc
     assert pacer.estimate([text]) == 3
     assert pacer.counts_tokens
     assert not pacer_on(clock).counts_tokens
+
+
+# -- a shared budget: the job's windows, asked after the pacer's own checks --------------------
+
+
+class RecordingBudget:
+    """A SharedBudget that grants while it has grants left, and keeps what it is told."""
+
+    counts_tokens = True
+
+    def __init__(self, grants: int, wait: float = 3.0) -> None:
+        self.left = grants
+        self.wait = wait
+        self.asked: list[tuple[int, bool]] = []
+        self.finished: list[tuple[str, int | None, dict[str, str]]] = []
+
+    def try_take(self, tokens: int, *, retry: bool) -> str | float:
+        self.asked.append((tokens, retry))
+        if self.left == 0:
+            return self.wait
+        self.left -= 1
+        return f"grant-{len(self.asked)}"
+
+    def finish(self, grant: str, status: int | None, headers) -> None:
+        self.finished.append((grant, status, dict(headers)))
+
+
+def test_a_pacer_drawing_on_a_shared_budget_starts_what_it_grants_and_waits_as_it_says(clock):
+    budget = RecordingBudget(grants=2, wait=3.0)
+    pacer = pacer_on(clock)
+    pacer.draw_from(budget)
+
+    first, second = started(pacer.try_start(5)), started(pacer.try_start(7, retry=True))
+    assert (first.grant, second.grant) == ("grant-1", "grant-2")
+    assert waits(pacer.try_start(1)) == 3.0
+    assert budget.asked == [(5, False), (7, True), (1, False)]
+
+
+def test_a_start_the_shared_budget_refused_is_not_counted_by_the_pacer(clock):
+    """A refused start never went: it holds no slot of the cap and no tokens of the window."""
+    budget = RecordingBudget(grants=0)
+    pacer = pacer_on(clock, requests_per_minute=1, tokens_per_minute=10)
+    pacer.draw_from(budget)
+    for _ in range(5):
+        waits(pacer.try_start(10))
+
+    budget.left = 1
+    started(pacer.try_start(10))
+
+
+def test_the_shared_budget_hears_how_each_request_ended_and_the_pacer_leaves_limits_to_it(clock):
+    budget = RecordingBudget(grants=10)
+    pacer = pacer_on(clock)
+    pacer.draw_from(budget)
+    first = started(pacer.try_start())
+    headers = {"x-ratelimit-limit": "1", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "30"}
+    pacer.finish(first, OK, headers)
+
+    assert budget.finished == [("grant-1", OK, headers)]
+    # The key's limit and remaining are the whole job's: the budget's to heed, not this pacer's.
+    started(pacer.try_start())
+
+
+def test_a_pacer_counts_tokens_when_its_shared_budget_does(clock):
+    pacer = pacer_on(clock)
+    assert not pacer.counts_tokens
+    pacer.draw_from(RecordingBudget(grants=1))
+    assert pacer.counts_tokens

@@ -21,6 +21,8 @@ CONSTRAINTS = ROOT / "constraints.txt"
 ISOLATING = ("PYTHONPATH", "ORQ_API_KEY", "ORQ_BASE_URL")
 #: The minor versions of Python 3 that pyproject.toml's classifiers declare.
 SUPPORTED_MINORS = (10, 11, 12, 13)
+#: Extras ``all`` leaves out: the engines bring a cluster framework each (Ray, Spark).
+ENGINE_EXTRAS = ("ray", "spark")
 PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
 
 
@@ -52,8 +54,8 @@ class Install:
         return name if self.python == sys.executable else f"{name}@{Path(self.python).name}"
 
     def has(self, extra: str) -> bool:
-        """Whether this install brings ``extra`` (``all`` brings every one)."""
-        return extra in self.extras or "all" in self.extras
+        """Whether this install brings ``extra`` (``all`` brings all but the engines)."""
+        return extra in self.extras or ("all" in self.extras and extra not in ENGINE_EXTRAS)
 
     def requirement(self, wheel: Path) -> str:
         return f"{wheel}[{','.join(self.extras)}]" if self.extras else str(wheel)

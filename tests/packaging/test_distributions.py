@@ -27,6 +27,8 @@ PUBLISHED_EXTRAS = {
     "parquet",
     "otel",
     "all",
+    "ray",
+    "spark",
 }
 PACKAGES = {"orq_embeddings", "langchain_orq", "llama_index_orq", "orq_embeddings_demo"}
 
@@ -92,8 +94,12 @@ def test_developer_tools_are_not_a_published_extra(distributions):
     metadata = wheel_metadata(distributions)
     assert set(metadata.get_all("Provides-Extra")) == PUBLISHED_EXTRAS
     requirements = " ".join(metadata.get_all("Requires-Dist"))
-    for tool in ("pytest", "ruff", "mypy", "ray", "twine"):
+    for tool in ("pytest", "ruff", "mypy", "twine"):
         assert tool not in requirements
+    # The engines are extras of their own, never brought by another install.
+    for engine, extra in (("ray", "ray"), ("pyspark", "spark")):
+        brought = [r for r in metadata.get_all("Requires-Dist") if r.startswith(engine)]
+        assert brought and all(r.endswith(f"extra == '{extra}'") for r in brought), brought
 
 
 def test_the_otel_extra_brings_opentelemetrys_api_alone(distributions):
@@ -125,7 +131,13 @@ def test_the_classifiers_name_the_pythons_the_packaging_tests_install_on(distrib
 def test_every_extra_the_code_names_in_a_hint_is_published(distributions):
     named = {
         extra
-        for modules in (extras.LANGCHAIN, extras.LLAMA_INDEX, extras.GATEWAY_SERVER)
+        for modules in (
+            extras.LANGCHAIN,
+            extras.LLAMA_INDEX,
+            extras.GATEWAY_SERVER,
+            extras.RAY,
+            extras.SPARK,
+        )
         for extra in modules.values()
     }
     assert named <= set(wheel_metadata(distributions).get_all("Provides-Extra"))

@@ -2,13 +2,15 @@
 
 In each install: every ``--help`` works; what the install brings imports, and what it lacks
 raises (or exits 2 with) one line naming the ``pip install`` to run; one real
-``orq-embeddings embed`` runs against a local gateway on 127.0.0.1; and a call imports
-OpenTelemetry's API only where ``[otel]`` brought it, and its SDK never.
+``orq-embeddings embed`` runs against a local gateway on 127.0.0.1, on each engine the install
+brings (``[ray]``, ``[spark]``: each installed alone); and a call imports OpenTelemetry's API only
+where ``[otel]`` brought it, and its SDK never.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +31,8 @@ INSTALLS = [
     Install(("gateway",)),
     Install(("otel",)),
     Install(("all",)),
+    Install(("ray",)),
+    Install(("spark",)),
     # The core install on every other supported Python this machine has.
     *(Install(python=python) for python in other_pythons()),
 ]
@@ -58,6 +62,8 @@ def start_the_local_gateway():
     with LocalGateway():
         pass
 attempt("the local gateway", start_the_local_gateway)
+attempt("orq_embeddings.ray", lambda: __import__("orq_embeddings.ray").ray.embed_dataset)
+attempt("orq_embeddings.spark", lambda: __import__("orq_embeddings.spark").spark.embed_dataframe)
 print(json.dumps(outcome))
 """
 
@@ -94,6 +100,8 @@ def test_each_adapter_and_the_gateway_import_or_name_the_extra_to_install(instal
         "langchain_orq": "langchain",
         "llama_index_orq": "llama-index",
         "the local gateway": "gateway",
+        "orq_embeddings.ray": "ray",
+        "orq_embeddings.spark": "spark",
     }
     for name, extra in expected.items():
         if installed.install.has(extra):
@@ -219,3 +227,27 @@ def test_each_adapter_guards_its_frameworks_own_store_with_no_store_library(inst
     assert outcome["spaces"] == dict.fromkeys(adapters, "text-embedding-3-small:1536:none")
     if installed.install.has("langchain") and not installed.install.has("llama-index"):
         assert outcome["imported"] == []
+
+
+@pytest.mark.parametrize("engine", ["ray", "spark"])
+def test_embed_on_an_engine_runs_or_names_its_extra(installed, gateway_url, engine, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("a first text\na second text\na third text\n")
+    output = tmp_path / "vectors.npy"
+    if installed.install.has(engine) and engine == "spark" and shutil.which("java") is None:
+        pytest.skip("Spark needs Java 17 or 21; `make test` installs default-jre-headless")
+
+    finished = installed.run(
+        "orq-embeddings", "embed", corpus, "-o", output, "--model", MODEL, "--engine", engine,
+        "--base-url", f"{gateway_url}/v2/router", timeout=240,
+    )  # fmt: skip
+
+    if installed.install.has(engine):
+        assert finished.returncode == 0, finished.stderr[-3000:]
+        assert np.load(output).shape == (3, 1536)
+    else:
+        assert finished.returncode == 2
+        assert one_line(finished.stderr).startswith(
+            f"orq-embeddings embed: --engine {engine} needs"
+        )
+        assert one_line(finished.stderr).endswith(f'run pip install "orq-embeddings[{engine}]"')

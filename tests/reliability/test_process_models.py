@@ -7,6 +7,8 @@
   the requests still in flight time out: measured on the process itself, from SIGINT to exit.
 - Notebooks and frameworks close loops without ``shutdown_asyncgens()``; a hundred such loops
   must not leave a hundred open sockets.
+- Ray, Spark and multiprocessing ship a client to their workers by pickle: a client in use
+  travels without its live pools and opens new ones where it lands.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -23,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from langchain_orq import OrqEmbeddings
+from llama_index_orq import OrqEmbedding
 from orq_embeddings import OrqEmbeddingsClient
 from tests.support.scripted_server import ScriptedServer, after, embedding_reply
 from tests.support.surfaces import KEY, MODEL
@@ -88,6 +93,8 @@ def test_parent_and_forked_child_calling_at_once_each_get_their_own_vectors(orq_
 
 CALL_THEN_CTRL_C = """
 import sys
+from langchain_orq import OrqEmbeddings
+from llama_index_orq import OrqEmbedding
 from orq_embeddings import OrqEmbeddingsClient
 
 client = OrqEmbeddingsClient(
@@ -139,6 +146,8 @@ def interrupted_after(
 
 CALL_PACED_THEN_CTRL_C = """
 import sys
+from langchain_orq import OrqEmbeddings
+from llama_index_orq import OrqEmbedding
 from orq_embeddings import OrqEmbeddingsClient
 
 client = OrqEmbeddingsClient(
@@ -203,3 +212,21 @@ def test_close_and_gc_leave_no_socket_and_no_loop_of_loops_closed_carelessly(ser
 
     assert [ref for ref in loops if ref() is not None] == []
     assert server.open_connections() == 0
+
+
+def test_clients_in_use_pickle_without_their_connections(orq_gateway):
+    at = {"base_url": orq_gateway.base_url, "api_key": KEY}
+    made = [
+        OrqEmbeddingsClient(MODEL, **at),
+        OrqEmbeddings(model=MODEL, **at),
+        OrqEmbedding(model_name=MODEL, **at),
+    ]
+    core, langchain, llama_index = made
+    core.embed(["warm"] * 3)
+    langchain.embed_documents(["warm"])
+    asyncio.run(langchain.aembed_documents(["warm"]))
+    llama_index.get_text_embedding_batch(["warm"])
+    for original in made:
+        clone = pickle.loads(pickle.dumps(original))
+        assert type(clone) is type(original)
+    assert pickle.loads(pickle.dumps(core)).embed(["x"]).vectors == core.embed(["x"]).vectors
