@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -68,6 +69,8 @@ class JobFigures:
     refusals: int
     requests: int
     vectors: int
+    #: Why the job failed, in one line; None when it finished.
+    failure: str | None = None
 
 
 def gateway_config(limit: int | None, window: float) -> Any:
@@ -180,16 +183,37 @@ def run_job(
         return spread.mapInPandas(embed, embed.schema(frame.schema)).count()
 
 
+def failure_line(error: BaseException) -> str:
+    """One line saying why a job failed: the client's error and its note, found in the engine's.
+
+    Spark wraps the worker's traceback in its own exception's text; the line naming an
+    ``orq_embeddings.errors`` class and the client's "not retried" note are what a reader needs.
+    """
+    text = str(error)
+    named = re.findall(r"orq_embeddings\.errors\.(\w+):", text)
+    notes = re.findall(r"^(not retried: .*)$", text, flags=re.MULTILINE)
+    kind = named[-1] if named else type(error).__name__
+    return f"{kind}, {notes[-1]}" if notes else kind
+
+
 def measured(
     engine: str, workers: int, shared: bool, window: float, spark: Any, **job: Any
 ) -> JobFigures:
-    """Run the job against a gateway of its own; what the gateway and the caller saw."""
+    """Run the job against a gateway of its own; what the gateway and the caller saw.
+
+    A job that fails is a result too (per-worker budgets can storm the limit until a worker's
+    ``retry_wait_budget`` runs out): its figures carry the reason, and no vectors.
+    """
     from orq_embeddings.gateway import LocalGateway
 
     limit = job.get("limit", LIMIT)
+    failure = None
     with LocalGateway(gateway_config(limit, window), separate_process=True) as gateway:
         started = time.perf_counter()
-        vectors = run_job(engine, workers, shared, gateway.base_url, window, spark=spark, **job)
+        try:
+            vectors = run_job(engine, workers, shared, gateway.base_url, window, spark=spark, **job)
+        except Exception as error:  # the engines raise their own wrappers of the client's
+            vectors, failure = 0, failure_line(error)
         wall = time.perf_counter() - started
         counters = gateway.counters()
         seen = gateway.requests()
@@ -204,6 +228,7 @@ def measured(
         counters.responses_by_status.get(429, 0),
         counters.requests,
         vectors,
+        failure,
     )
 
 
@@ -228,6 +253,9 @@ def markdown(figures: list[JobFigures], minimum: float, one: float, window: floa
             f"{f.vectors} |"
         )
     lines.append("")
+    for f in figures:
+        if f.failure is not None:
+            lines.append(f"- FAILED: {f.engine} on {f.workers} workers, {f.budget}: {f.failure}")
     for f in figures:
         if f.budget != "the job's":
             continue

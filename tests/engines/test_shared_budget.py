@@ -73,10 +73,29 @@ def test_the_jobs_budget_holds_the_limit_within_its_minimum_time(engine, workers
         engine, workers, True, WINDOW, getattr(session, "spark", None), worker_cpus=0.25
     )
 
+    assert figures.failure is None, figures
     assert figures.vectors == BENCHMARK.REQUESTS == 40
     assert figures.refusals <= 5, figures
     assert figures.span <= 1.15 * (WINDOW + one_request), figures
     assert figures.span >= WINDOW  # requests 31 to 40 did wait for the window
+
+
+def test_a_failed_job_is_reported_in_one_line_from_the_engines_wrapper():
+    """Spark hands back the worker's traceback inside its own exception's text."""
+    wrapped = RuntimeError(
+        "[PYTHON_EXCEPTION] An exception was thrown from the Python worker: Traceback ...\n"
+        '  File "orq_embeddings/_wire/status_errors.py", line 105, in raise_for_status\n'
+        "orq_embeddings.errors.RateLimitError: 127.0.0.1:1 answered 429 rate_limit_exceeded\n"
+        "not retried: this call has waited 300 s between retries, and 60 s more would pass "
+        "its retry_wait_budget of 300 s\n"
+        "batch 8 of 20 (inputs 7-7), after 1 attempt(s)"
+    )
+
+    assert BENCHMARK.failure_line(wrapped) == (
+        "RateLimitError, not retried: this call has waited 300 s between retries, and 60 s "
+        "more would pass its retry_wait_budget of 300 s"
+    )
+    assert BENCHMARK.failure_line(ValueError("no rows")) == "ValueError"
 
 
 def test_two_clients_drawing_on_one_window_keep_to_its_budget(orq_gateway_pool):
