@@ -136,6 +136,30 @@ def test_an_earlier_commit_is_measured_beside_this_checkout(tmp_path: Path) -> N
     assert _worktrees() == worktrees_before  # the earlier commit's checkout is gone again
 
 
+def test_at_a_slow_latency_our_calls_run_every_round_and_the_peers_once() -> None:
+    """A before-and-after verdict needs the spread of several runs; a peer at 1 s takes minutes."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "--only",
+         "OrqEmbeddingsClient", "OpenAIEmbeddings", "--latency", "1000", "--repeats", "2",
+         "--texts", "20", "--numpy-texts", "0"],
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rounds = re.findall(r"1000 ms {2}round (\d) {2}(\S+)", done.stdout)
+    assert sorted(call for number, call in rounds if number == "2") == [
+        "OrqEmbeddingsClient.aembed",
+        "OrqEmbeddingsClient.embed",
+        "OrqEmbeddingsClient.embed_numpy",
+    ]
+    assert {call for number, call in rounds if number == "1"} >= {
+        "OpenAIEmbeddings.embed_documents",
+        "OpenAIEmbeddings.aembed_documents",
+    }
+    assert "Best of 2 runs for each of our calls (and each before row); 1 for each peer." in (
+        done.stdout
+    )
+
+
 def _worktrees() -> set[str]:
     """The folders of this repository's worktrees."""
     listed = subprocess.run(
