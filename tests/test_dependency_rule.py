@@ -6,17 +6,13 @@ import pytest
 
 from tests.support.imports import imported_modules
 
-#: The one arrow that runs back up, on purpose: the old path of the demo corpus, an alias to
-#: orq_embeddings_demo.corpus (standard library only, in every wheel).
-ALLOWED = {("orq_embeddings/demo/__init__.py", "orq_embeddings_demo.corpus")}
-
 
 def offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:
     return [
         f"{path}: {name}"
         for path, names in imported_modules(package).items()
         for name in sorted(names)
-        if name.split(".")[0] in forbidden and (path, name) not in ALLOWED
+        if name.split(".")[0] in forbidden
     ]
 
 

@@ -139,3 +139,14 @@ def test_each_layer_says_what_it_is():
     for layer in PRIVATE_LAYERS:
         docstring = ast.get_docstring(ast.parse((CORE / layer / "__init__.py").read_text()))
         assert docstring, f"orq_embeddings/{layer}/__init__.py has no docstring"
+
+
+def test_test_helpers_come_from_tests_support_never_from_a_conftest():
+    """A conftest holds fixtures; the names tests import live in tests/support (issue 19)."""
+    from_conftest = [
+        f"{path.relative_to(ROOT)}:{line}: {name}"
+        for path in _files(ROOT / "tests")
+        for name, line in runtime_imports(path, type_checking=True)
+        if name.split(".")[-1] == "conftest" or ".conftest." in name
+    ]
+    assert from_conftest == []

@@ -13,7 +13,7 @@ import sys
 import pyarrow as pa
 
 from orq_embeddings._engines.local_sessions import start_ray, start_spark
-from tests.engines.conftest import MODEL
+from tests.support.engines import MODEL
 
 ROWS_PER_PART = 20
 BATCH_SIZE = 10

@@ -19,7 +19,7 @@ import pytest
 from orq_embeddings import ConfigurationError
 from orq_embeddings._engines.job import MixedSpacesError, TaskFailedError
 from orq_embeddings.gateway import GatewayConfig, ResponseFault
-from tests.engines.conftest import TEXTS, EngineJob, single_client_vectors, vectors_of
+from tests.support.engines import TEXTS, EngineJob, single_client_vectors, vectors_of
 
 ROWS = len(TEXTS)
 

@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from orq_embeddings.gateway import GatewayConfig, ResponseFault
-from tests.engines.conftest import single_client_vectors, vectors_of
 from tests.engines.killable_job import BATCH_SIZE, ROWS_PER_PART, corpus
+from tests.support.engines import single_client_vectors, vectors_of
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 600

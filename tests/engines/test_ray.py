@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from orq_embeddings import ConfigurationError
-from tests.engines.conftest import MODEL, TEXTS, single_client_vectors
+from tests.support.engines import MODEL, TEXTS, single_client_vectors
 
 ray = pytest.importorskip("ray")
 orq_ray = pytest.importorskip("orq_embeddings.ray")

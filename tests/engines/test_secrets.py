@@ -18,7 +18,7 @@ import cloudpickle
 import pyarrow as pa
 
 from orq_embeddings.gateway import GatewayConfig
-from tests.engines.conftest import ENV_KEY, GIVEN_KEY, MODEL
+from tests.support.engines import ENV_KEY, GIVEN_KEY, MODEL
 from tests.support.leaks import every_log_record, written_by
 
 KEYS = (ENV_KEY, GIVEN_KEY)

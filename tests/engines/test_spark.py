@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from orq_embeddings import ConfigurationError
-from tests.engines.conftest import MODEL, SPARK_TASKS, TEXTS, single_client_vectors, vectors_of
+from tests.support.engines import MODEL, SPARK_TASKS, TEXTS, single_client_vectors, vectors_of
 
 orq_spark = pytest.importorskip("orq_embeddings.spark")
 
