@@ -114,7 +114,7 @@ class OrqEmbedding(AdapterBase, BaseEmbedding):
     # async_http_client too, llama-index's name).
 
     # A key passed as the wrong type must not be echoed in the validation error.
-    model_config = ConfigDict(hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     _supported_stores: ClassVar[tuple[SupportedStore, ...]] = stores.SUPPORTED
 

@@ -193,3 +193,15 @@ def test_a_configuration_mistake_carries_the_cores_message(monkeypatch, mistake)
 def test_with_orq_options_refuses_bad_options_with_a_configuration_error(embeddings):
     with pytest.raises(ConfigurationError, match=r"^orq.retry.count: must be from 0 to 5, got 9$"):
         embeddings.with_orq_options(retry={"count": 9})
+
+
+def test_a_misspelled_setting_is_refused_naming_the_one_meant():
+    with pytest.raises(ValidationError) as refused:
+        OrqEmbeddings(
+            model="openai/text-embedding-3-small",
+            base_url="http://127.0.0.1:9/v2/router",
+            chunksize=10,
+        )
+    said = str(refused.value)
+    assert "there is no setting 'chunksize'" in said
+    assert "(did you mean 'chunk_size'?)" in said

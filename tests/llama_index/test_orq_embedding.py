@@ -212,3 +212,12 @@ def test_a_configuration_mistake_carries_the_cores_message(monkeypatch, mistake)
     assert_adapter_says_what_the_core_says(
         lambda **settings: OrqEmbedding(model_name=MODEL, **settings), mistake
     )
+
+
+def test_a_misspelled_setting_is_refused_naming_the_one_meant():
+    # llama-index's own embeddings ignore unknown keyword arguments; a typo would be lost silently.
+    with pytest.raises(ValidationError) as refused:
+        OrqEmbedding(model_name=MODEL, base_url="http://127.0.0.1:9/v2/router", embed_batchsize=10)
+    said = str(refused.value)
+    assert "there is no setting 'embed_batchsize'" in said
+    assert "(did you mean 'embed_batch_size'?)" in said
