@@ -164,6 +164,15 @@ class OrqEmbeddings(AdapterBase, Embeddings):
         hide_input_in_errors=True,
     )
 
+    def _store_embeddings(self, store: Any) -> Any:
+        """What ``store`` embeds with: LangChain's public ``VectorStore.embeddings``, seen through
+        a ``CacheBackedEmbeddings`` (its ``underlying_embeddings``) to the embeddings that make
+        the vectors."""
+        embeddings: Any = getattr(store, "embeddings", None)
+        while hasattr(embeddings, "underlying_embeddings"):
+            embeddings = embeddings.underlying_embeddings
+        return embeddings
+
     def _client_settings(self) -> dict[str, Any]:
         """This model's fields as the core client's arguments."""
         return {

@@ -177,7 +177,7 @@ class AdapterBase(ClientSettings):
         """
         stamped = stamped_store(store, self._supported_stores)
         client = self.client
-        space, served_by = client.space, ""
+        space = client.space
         if space is None:
             space = client.last_space or client.embed([SPACE_PROBE]).space
             if space is None:
@@ -187,11 +187,69 @@ class AdapterBase(ClientSettings):
                     f"{stamped.description}. Bind one with "
                     "space='<model>:<dimensions>:<prefixes>'"
                 )
-            if space.model != model_identity(client.settings.model):
-                served_by = f", served by {route_to(space.model, client.settings)}"
-        guard_store(stamped, space, adopt=adopt, served_by=served_by)
+            model = client.settings.model
+            if space.model != model_identity(model):
+                raise EmbeddingSpaceError(
+                    f"guard() found these embeddings answered from {space}, served by "
+                    f"{route_to(space.model, client.settings)}, not by their model {model}; a "
+                    "store is stamped and checked only in the space of the model you chose, so "
+                    f"nothing was changed in {stamped.description}. Guard it again when {model} "
+                    "answers, or bind the space you mean with "
+                    "space='<model>:<dimensions>:<prefixes>'",
+                    served=space,
+                )
+        guard_store(
+            stamped,
+            space,
+            adopt=adopt,
+            accepting=lambda: self._refuse_other_embeddings(store, stamped.description),
+        )
         self.space = space
         return store
+
+    def _store_embeddings(self, store: Any) -> Any:
+        """The embeddings ``store`` embeds with, or None where its framework's stores hold none.
+
+        LlamaIndex's stores hold none (an index embeds); LangChain's adapter says where its
+        stores keep theirs.
+        """
+        return None
+
+    def _space_settings(self) -> tuple[str, int | None, str]:
+        """The model identity, width (None: native) and prefix label these embeddings ask for."""
+        client = self.client
+        bound = client.space
+        if bound is not None:
+            return bound.model, bound.dimensions, bound.prefixes
+        settings = client.settings
+        return model_identity(settings.model), settings.dimensions, prefixes_label(client.prefixes)
+
+    def _refuse_other_embeddings(self, store: Any, description: str) -> None:
+        """Refuse a store that embeds with other embeddings than these: a stamp written or
+        checked with these would not say what the store's vectors are."""
+        embeddings = self._store_embeddings(store)
+        if embeddings is None or embeddings is self:
+            return
+        if isinstance(embeddings, AdapterBase):
+            (model, width, label), (theirs, their_width, their_label) = (
+                self._space_settings(),
+                embeddings._space_settings(),
+            )
+            widths_agree = width is None or their_width is None or width == their_width
+            if (model, label) == (theirs, their_label) and widths_agree:
+                return
+            asked = f"{theirs} ({their_width or 'native'} dimensions, prefixes {their_label})"
+            ours = f"{model} ({width or 'native'} dimensions, prefixes {label})"
+            raise EmbeddingSpaceError(
+                f"{description} embeds with other embeddings than these: {asked}, not {ours}; "
+                "nothing was changed. Guard it with the embeddings it was built with"
+            )
+        kind = f"{type(embeddings).__module__}.{type(embeddings).__qualname__}"
+        raise EmbeddingSpaceError(
+            f"{description} embeds with a {kind}, not with these embeddings, so their stamp would "
+            "not say what its vectors are; nothing was changed. Build the store with these "
+            "embeddings and guard it with them"
+        )
 
     @staticmethod
     def _progress_bar(

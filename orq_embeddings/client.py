@@ -63,7 +63,7 @@ from .results import (
     OnBatch,
 )
 from .settings import ClientSettings, ClientSettingsArgs
-from .space import EmbeddingSpace, SpaceCheck
+from .space import EmbeddingSpace, SpaceCheck, bound_space_problems
 
 logger = logging.getLogger("orq_embeddings")
 
@@ -167,6 +167,11 @@ class OrqEmbeddingsClient:
         async_sleep: Callable[[float], Awaitable[None]],
         resources: SharedResources,
     ) -> None:
+        problems = bound_space_problems(
+            config.space, settings.model, settings.dimensions, config.text_prefixes
+        )
+        if problems:
+            raise ConfigurationError(problems)
         self.settings = settings
         self.config = config
         self.retry_policy = retry_policy

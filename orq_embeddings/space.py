@@ -27,13 +27,13 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol
 
-from .errors import EmbeddingSpaceError
+from .errors import ConfigurationProblem, EmbeddingSpaceError
 from .options import EmbeddingSettings
 from .prefixes import PRESETS, Prefixes
 
@@ -257,6 +257,36 @@ def route_to(served: str, settings: EmbeddingSettings) -> str:
 # -- a client bound to a space -------------------------------------------------------------------
 
 
+def bound_space_problems(
+    bound: EmbeddingSpace | None, model: str, dimensions: int | None, prefixes: Prefixes
+) -> list[ConfigurationProblem]:
+    """What in a client's settings contradicts the space it is bound to: each such client would
+    refuse every answer of the model it calls, so it is refused when it is made instead.
+
+    A fallback to another model is what binding is for; the configured model, width and prefixes
+    are the client's own, and must be the space's.
+    """
+    if bound is None:
+        return []
+    label = prefixes_label(prefixes)
+    problems = []
+    if model_identity(model) != bound.model:
+        problems.append(f"names the model {bound.model}, but the client calls {model}")
+    if dimensions is not None and dimensions != bound.dimensions:
+        problems.append(f"has {bound.dimensions} dimensions, but dimensions is {dimensions}")
+    if label != bound.prefixes:
+        problems.append(f"has the prefixes {bound.prefixes}, but the client's are {label}")
+    if not problems:
+        return []
+    return [
+        ConfigurationProblem(
+            ("space",),
+            f"{bound} {' and '.join(problems)}, so every answer would be refused. Bind the "
+            "space of the model these settings call, or set them to the space's",
+        )
+    ]
+
+
 class SpaceCheck:
     """The spaces of one call's batches, each held to the space the client is bound to.
 
@@ -396,7 +426,11 @@ class StampedStore(Protocol):
 
 
 def guard_store(
-    store: StampedStore, space: EmbeddingSpace, *, adopt: bool = False, served_by: str = ""
+    store: StampedStore,
+    space: EmbeddingSpace,
+    *,
+    adopt: bool = False,
+    accepting: Callable[[], None] | None = None,
 ) -> None:
     """Stamp ``store`` with ``space`` or check its stamp; nothing is written to a refused store.
 
@@ -408,8 +442,10 @@ def guard_store(
     Args:
         adopt: stamp an unstamped store that holds vectors, which the caller knows were made in
             ``space``.
-        served_by: how ``space`` came to be these embeddings' (``", routed there by ..."``), for
-            the message when it is not the store's.
+        accepting: called when the store's stamp or emptiness would accept ``space``, before
+            anything is written: the caller's last word (the store's own embeddings must be
+            these), which may raise. A stamp naming another space is said first: it is what
+            the store holds.
 
     Raises:
         EmbeddingSpaceError: the store's stamp names another space, is damaged or newer; it
@@ -422,19 +458,21 @@ def guard_store(
         if stamped != space:
             raise EmbeddingSpaceError(
                 f"{store.description} was built in {stamped}, but these embeddings make "
-                f"{space}{served_by}. Vectors of two spaces in one index give wrong search "
+                f"{space}. Vectors of two spaces in one index give wrong search "
                 "results without any error, so nothing was added or queried. Go back to the "
                 f"model that built it ({stamped.describe()}), or rebuild it with these "
                 "embeddings.",
                 expected=stamped,
                 served=space,
             )
+        if accepting is not None:
+            accepting()
         return
     width = store.vector_width()
     if width is not None and width != space.dimensions:
         raise EmbeddingSpaceError(
             f"{store.description} takes vectors of {width} dimensions, but these embeddings "
-            f"make {space}{served_by} ({space.dimensions} dimensions); nothing was changed. "
+            f"make {space} ({space.dimensions} dimensions); nothing was changed. "
             f"Build it for {space.dimensions} dimensions, or use the model that made it.",
             served=space,
         )
@@ -447,6 +485,8 @@ def guard_store(
             "stamp it so; otherwise rebuild it with these embeddings.",
             served=space,
         )
+    if accepting is not None:
+        accepting()
     store.write_stamp(stamp_text(space), space)
 
 

@@ -121,6 +121,20 @@ def test_the_space_flag_binds_the_job(tmp_path, corpus, server):
     )
 
 
+def test_a_space_flag_naming_another_model_than_the_model_flag_is_a_settings_error(
+    tmp_path, corpus, server
+):
+    args = small_job(corpus, tmp_path / "vectors.npy", server.base_url, "--model", MODEL)
+    refused = embed(*args, "--space", "mistral-embed:8:none")
+    assert refused.returncode == 2
+    assert only_line(refused.stderr).endswith(
+        "--space: mistral-embed:8:none names the model mistral-embed, but the client calls "
+        "openai/text-embedding-3-small, so every answer would be refused. Bind the space of the "
+        "model these settings call, or set them to the space's"
+    )
+    assert server.requests == []
+
+
 def test_a_space_flag_that_is_no_space_is_refused_by_the_parser(tmp_path, corpus, server):
     args = small_job(corpus, tmp_path / "vectors.npy", server.base_url, "--model", MODEL)
     refused = embed(*args, "--space", "text-embedding-3-small")

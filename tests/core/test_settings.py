@@ -59,13 +59,16 @@ def test_every_setting_has_a_description_and_an_example(name):
     assert example_of(name) != field.default, f"{name}'s example must differ from its default"
 
 
+#: The model of the settings' examples (``space`` names it: a client bound to another model's
+#: space is refused).
+MODEL = "openai/text-embedding-3-small"
 SURFACES = {
-    "core": lambda **settings: OrqEmbeddingsClient("m", base_url=LOOPBACK, **settings).config,
+    "core": lambda **settings: OrqEmbeddingsClient(MODEL, base_url=LOOPBACK, **settings).config,
     "langchain": lambda **settings: (
-        OrqEmbeddings(model="m", base_url=LOOPBACK, **settings).client.config
+        OrqEmbeddings(model=MODEL, base_url=LOOPBACK, **settings).client.config
     ),
     "llama-index": lambda **settings: (
-        OrqEmbedding(model_name="m", base_url=LOOPBACK, **settings).client.config
+        OrqEmbedding(model_name=MODEL, base_url=LOOPBACK, **settings).client.config
     ),
 }
 

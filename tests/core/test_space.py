@@ -277,10 +277,10 @@ def test_a_store_stamped_with_the_space_is_left_as_it_is():
 def test_a_store_stamped_with_another_space_is_refused_naming_both_and_what_to_do():
     store = DictStore(stamp=stamp_text(SMALL), vectors=5, width=1536)
     with pytest.raises(EmbeddingSpaceError) as refused:
-        guard_store(store, LARGE_AT_1536, served_by=", served by orq.fallbacks[0]")
+        guard_store(store, LARGE_AT_1536)
     assert str(refused.value) == (
         "store 'docs' was built in text-embedding-3-small:1536:none, but these embeddings make "
-        "text-embedding-3-large:1536:none, served by orq.fallbacks[0]. Vectors of two spaces in "
+        "text-embedding-3-large:1536:none. Vectors of two spaces in "
         "one index give wrong search results without any error, so nothing was added or "
         "queried. Go back to the model that built it (model text-embedding-3-small, 1536 "
         "dimensions, no prefixes), or rebuild it with these embeddings."
@@ -354,3 +354,21 @@ def test_a_private_name_a_store_library_dropped_is_named_with_the_library_and_it
         "stamp in its metadata; install a version of it that orq-embeddings supports, or a newer "
         "orq-embeddings"
     )
+
+
+def test_the_callers_last_word_comes_after_the_stamp_and_before_any_write():
+    said = []
+
+    def refuse():
+        said.append("asked")
+        raise EmbeddingSpaceError("the store embeds with something else")
+
+    other = DictStore(stamp=stamp_text(SMALL))
+    with pytest.raises(EmbeddingSpaceError, match="was built in"):
+        guard_store(other, LARGE_AT_1536, accepting=refuse)
+    assert said == []  # a stamp naming another space is what the store holds: said first
+    for store in (DictStore(stamp=stamp_text(SMALL)), DictStore()):
+        with pytest.raises(EmbeddingSpaceError, match="embeds with something else"):
+            guard_store(store, SMALL, accepting=refuse)
+        assert store.writes == 0
+    assert said == ["asked", "asked"]

@@ -166,3 +166,32 @@ def test_a_copy_with_other_options_keeps_the_binding(orq_gateway, client_on):
     )
     with pytest.raises(EmbeddingSpaceError, match=r"orq\.fallbacks\[0\] \(mistral/mistral-embed\)"):
         client.embed(["a text"])
+
+
+@pytest.mark.parametrize(
+    ("settings", "contradiction"),
+    [
+        ({"space": "text-embedding-3-large:1536:none"},
+         "names the model text-embedding-3-large, but the client calls "
+         "openai/text-embedding-3-small"),
+        ({"space": "text-embedding-3-small:1536:none", "dimensions": 512},
+         "has 1536 dimensions, but dimensions is 512"),
+        ({"space": "text-embedding-3-small:1536:none", "prefixes": "e5"},
+         "has the prefixes none, but the client's are e5"),
+    ],
+)  # fmt: skip
+def test_a_space_its_own_settings_contradict_is_refused_when_the_client_is_made(
+    orq_gateway, settings, contradiction
+):
+    with pytest.raises(ConfigurationError) as refused:
+        OrqEmbeddingsClient(SMALL_ID, base_url=orq_gateway.base_url, **settings)
+    assert str(refused.value) == (
+        f"space: {settings['space']} {contradiction}, so every answer would be refused. Bind "
+        "the space of the model these settings call, or set them to the space's"
+    )
+    assert orq_gateway.counters().requests == 0
+
+
+def test_a_space_of_the_same_model_by_another_provider_binds(client_on):
+    client = client_on("azure/text-embedding-3-small", space="text-embedding-3-small:1536:none")
+    assert client.embed(["a text"]).space == SMALL

@@ -16,6 +16,7 @@ from orq_embeddings import EmbeddingSpace, EmbeddingSpaceError
 from orq_embeddings.space import STAMP_KEY
 from tests.support.space_gateways import space_urls  # noqa: F401
 from tests.support.space_scenarios import (
+    LARGE,
     MODEL,
     PASSAGES,
     SCENARIOS,
@@ -73,6 +74,58 @@ def test_a_dumped_store_loads_unstamped_and_is_adopted_only_when_asked(embedding
         embeddings.guard(loaded)
     assert embeddings.guard(loaded, adopt=True) is loaded
     assert getattr(loaded, STAMP_KEY) == STAMP
+
+
+def test_an_empty_store_is_not_stamped_with_the_space_of_a_fallback(space_urls):  # noqa: F811
+    embeddings = OrqEmbeddings(**SCENARIOS["fallback-to-other-at-guard"], base_url=space_urls.down)
+    store = InMemoryVectorStore(embeddings)
+    with pytest.raises(EmbeddingSpaceError) as refused:
+        embeddings.guard(store)
+    assert str(refused.value).startswith(
+        "guard() found these embeddings answered from text-embedding-3-large:1536:none, served "
+        "by orq.fallbacks[0] (openai/text-embedding-3-large), not by their model "
+        f"{MODEL}; a store is stamped and checked only in the space of the model you chose, so "
+        "nothing was changed in this InMemoryVectorStore."
+    )
+    assert getattr(store, STAMP_KEY, None) is None
+    assert embeddings.space is None
+    embeddings.base_url = space_urls.up  # the primary answers again: the guard stamps its space
+    assert getattr(embeddings.guard(store), STAMP_KEY) == STAMP
+
+
+def test_a_store_built_with_other_embeddings_is_refused_and_left_unstamped(embeddings):
+    large = OrqEmbeddings(model=LARGE, dimensions=1536, base_url=embeddings.base_url)
+    store = InMemoryVectorStore(large)
+    with pytest.raises(EmbeddingSpaceError) as refused:
+        embeddings.guard(store)
+    assert str(refused.value) == (
+        "this InMemoryVectorStore embeds with other embeddings than these: "
+        "text-embedding-3-large (1536 dimensions, prefixes none), not text-embedding-3-small "
+        "(native dimensions, prefixes none); nothing was changed. Guard it with the embeddings "
+        "it was built with"
+    )
+    assert getattr(store, STAMP_KEY, None) is None
+    assert embeddings.space is None
+
+
+def test_a_store_embedding_with_another_library_is_refused(embeddings):
+    from langchain_core.embeddings import DeterministicFakeEmbedding
+
+    store = InMemoryVectorStore(DeterministicFakeEmbedding(size=1536))
+    with pytest.raises(EmbeddingSpaceError, match=(
+        r"^this InMemoryVectorStore embeds with a langchain_core\.embeddings\.fake\."
+        r"DeterministicFakeEmbedding, not with these embeddings, so their stamp would not say "
+        "what its vectors are; nothing was changed"
+    )):  # fmt: skip
+        embeddings.guard(store)
+    assert getattr(store, STAMP_KEY, None) is None
+
+
+def test_a_store_embedding_with_these_settings_or_through_their_cache_is_guarded(embeddings):
+    again = OrqEmbeddings(model=MODEL, base_url=embeddings.base_url)
+    assert getattr(embeddings.guard(InMemoryVectorStore(again)), STAMP_KEY) == STAMP
+    cached = embeddings.cache_backed(InMemoryByteStore())
+    assert getattr(embeddings.guard(InMemoryVectorStore(cached)), STAMP_KEY) == STAMP
 
 
 def test_a_store_of_another_kind_is_refused_listing_the_supported_ones(embeddings):

@@ -39,6 +39,13 @@ MISTAKES = {
             "identity (or contact), load_balancer, name, retry, timeout (did you mean 'retry'?)",
         ),
     ),
+    "space of another model": Mistake(
+        {"space": "text-embedding-3-large:1536:none"},
+        (
+            "space: text-embedding-3-large:1536:none names the model text-embedding-3-large, but "
+            "the client calls openai/text-embedding-3-small, so every answer would be refused",
+        ),
+    ),
     "dimensions 0": Mistake({"dimensions": 0}, ("dimensions: must be at least 1, got 0",)),
     "requests_per_minute 0": Mistake(
         {"requests_per_minute": 0}, ("requests_per_minute: must be at least 1, got 0",)

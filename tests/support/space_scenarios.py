@@ -10,7 +10,8 @@ each scenario opens it with other embeddings, guards it and asks a question:
 - ``fallback-to-other``: guarded while the primary serves, then the primary goes down and orq
   falls back to another model of the same width: the query is refused.
 - ``fallback-to-other-at-guard``: the primary is already down when guard() asks which space
-  these embeddings make: the probe is served by the fallback, and the guard refuses.
+  these embeddings make: the probe is served by the fallback, and the guard refuses to take a
+  fallback's space for the model's (an empty store is not stamped with it either).
 - ``fallback-to-same``: the primary goes down and orq falls back to the same model on another
   provider (Azure's): accepted, and the right passage comes back.
 
@@ -78,9 +79,11 @@ ENDINGS: dict[str, str] = {
         "batch, routed there by orq.fallbacks[0] (openai/text-embedding-3-large)"
     ),
     "fallback-to-other-at-guard": (
-        "refused EmbeddingSpaceError: {store} was built in text-embedding-3-small:1536:none, "
-        "but these embeddings make text-embedding-3-large:1536:none, served by "
-        "orq.fallbacks[0] (openai/text-embedding-3-large)."
+        "refused EmbeddingSpaceError: guard() found these embeddings answered from "
+        "text-embedding-3-large:1536:none, served by orq.fallbacks[0] "
+        "(openai/text-embedding-3-large), not by their model openai/text-embedding-3-small; a "
+        "store is stamped and checked only in the space of the model you chose, so nothing was "
+        "changed in {store}. Guard it again when openai/text-embedding-3-small answers"
     ),
     "fallback-to-same": "answered {answer}",
 }
