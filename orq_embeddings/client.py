@@ -171,7 +171,8 @@ class OrqEmbeddingsClient:
             config.space, settings.model, settings.dimensions, config.text_prefixes
         )
         if problems:
-            raise ConfigurationError(problems)
+            # As every ConfigurationError: one paragraph, no chained report behind it.
+            raise ConfigurationError(problems) from None
         self.settings = settings
         self.config = config
         self.retry_policy = retry_policy
