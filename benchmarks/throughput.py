@@ -756,8 +756,7 @@ def main() -> None:
     print(sections[0], flush=True)
     floors = measured_floors(arguments.texts, arguments.repeats)
     for latency_ms in arguments.latency:
-        repeats = arguments.repeats
-        figures = run_latency(latency_ms, clients, repeats, arguments.texts)
+        figures = run_latency(latency_ms, clients, arguments.repeats, arguments.texts)
         sections.append(
             latency_section(
                 latency_ms,
@@ -765,7 +764,7 @@ def main() -> None:
                 DEFAULT_MAX_CONCURRENCY,
                 arguments.texts,
                 floors.float_creation,
-                repeats,
+                arguments.repeats,
             )
         )
         print("\n" + sections[-1], flush=True)

@@ -142,15 +142,8 @@ class AdapterBase(ClientSettings):
         Letters, digits, dashes, underscores and dots only, so file-backed stores take it in a
         key or a collection name.
         """
-        client = self.client
-        space = client.space
-        if space is not None:
-            namespace = space.cache_namespace
-        else:
-            settings = client.settings
-            label = prefixes_label(client.prefixes)
-            namespace = cache_namespace_of(settings.model, settings.dimensions, label)
-        return f"{namespace}.{client.prefixes.cache_namespace(side)}"
+        namespace = cache_namespace_of(*self._space_settings())
+        return f"{namespace}.{self.client.prefixes.cache_namespace(side)}"
 
     # -- the guard on a vector store -----------------------------------------------------------
 

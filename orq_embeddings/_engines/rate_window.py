@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .._runtime.pacing import MAX_MARGIN_SECONDS, header_number, reset_seconds
+from .._runtime.pacing import header_number, reset_seconds, window_margin
 
 
 @dataclass
@@ -68,7 +68,7 @@ class SharedWindow:
         self.requests_per_minute = requests_per_minute
         self.tokens_per_minute = tokens_per_minute
         self._window = window
-        self._margin = min(MAX_MARGIN_SECONDS, window * 0.02)
+        self._margin = window_margin(window)
         self._max_hold = max_hold
         self._clock = clock
         self._grants: dict[str, _Grant] = {}

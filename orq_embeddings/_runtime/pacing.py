@@ -71,6 +71,14 @@ POLL_SECONDS = 0.02
 RECHECK_SECONDS = 0.25
 #: The most time a window slot is kept beyond its window, for clock edges between the two sides.
 MAX_MARGIN_SECONDS = 0.25
+
+
+def window_margin(window: float) -> float:
+    """How long a slot is kept beyond a ``window`` of that many seconds: 2% of it, at most
+    :data:`MAX_MARGIN_SECONDS` (a shortened test window gets a margin to scale)."""
+    return min(MAX_MARGIN_SECONDS, window * 0.02)
+
+
 #: A ``Reset`` larger than this is a Unix time, not seconds from now.
 _EPOCH_THRESHOLD = 1e9
 
@@ -152,7 +160,7 @@ class Pacer:
         self.requests_per_minute = requests_per_minute
         self.tokens_per_minute = tokens_per_minute
         self._window = window
-        self._margin = min(MAX_MARGIN_SECONDS, window * 0.02)
+        self._margin = window_margin(window)
         self._max_concurrency = max_concurrency
         self._max_hold = max_hold
         self._clock = clock
