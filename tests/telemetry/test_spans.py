@@ -219,9 +219,13 @@ def test_every_request_span_ends_when_the_caller_stops_reading_the_batches(orq_g
     batches = client.iter_batches([f"text {i}" for i in range(6)])
 
     next(batches)
+    deadline = time.monotonic() + 10
+    # A second request in flight when the caller stops: under load it may not have been sent yet.
+    while orq_gateway.counters().requests < 2:
+        assert time.monotonic() < deadline, "the look-ahead never sent a second request"
+        time.sleep(0.01)
     batches.close()
 
-    deadline = time.monotonic() + 10
     while len(otel.spans(REQUEST_SPAN)) < orq_gateway.counters().requests:
         assert time.monotonic() < deadline, "a request's span was never ended"
         gc.collect()
